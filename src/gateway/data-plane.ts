@@ -1,0 +1,110 @@
+// Everything that serves traffic in one worker process: compiled runtime, listeners, proxy,
+// upstream pools, access log and metrics. A snapshot is compiled off to the side and swapped in
+// with one assignment; requests in flight finish on the runtime they started with.
+
+import path from 'node:path';
+import type { Snapshot } from '../ir/index.js';
+import { emptySnapshot } from '../ir/index.js';
+import type { Logger } from '../shared/logger.js';
+import { compileSnapshot, type CompileDeps } from './compile/compile-snapshot.js';
+import type { GatewayRuntime } from './compile/runtime.js';
+import { HttpListeners, type ListenerState, type RuntimeRef } from './listeners/http-listeners.js';
+import { AccessLog } from './observe/access-log.js';
+import { GatewayMetrics } from './observe/metrics.js';
+import { HttpProxy } from './proxy/http-proxy.js';
+import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
+import { Balancers } from './upstream/balancer.js';
+import { UpstreamPools } from './upstream/pools.js';
+
+export interface DataPlaneOptions {
+  workDir: string;
+  logger: Logger;
+  /** Write the access log (default true). */
+  accessLog?: boolean;
+  bindAddress?: string;
+}
+
+export interface ApplyResult {
+  version: number;
+  listeners: ListenerState[];
+  error?: string;
+}
+
+export class DataPlane implements RejectLogger {
+  readonly metrics = new GatewayMetrics();
+  readonly pools = new UpstreamPools();
+  readonly balancers = new Balancers();
+  readonly accessLog: AccessLog | undefined;
+  readonly proxy: HttpProxy;
+  private readonly runtimeRef: RuntimeRef;
+  private readonly listeners: HttpListeners;
+  private readonly compileDeps: CompileDeps = {};
+  private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
+    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers });
+    this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
+    this.listeners = new HttpListeners(this.runtimeRef, this.proxy, opts.logger, this, opts.bindAddress);
+    this.metrics.addCounter('edgion_access_log_dropped_total', 'Access log lines dropped because the disk could not keep up', () => this.accessLog?.dropped ?? 0);
+    this.metrics.addGauge('edgion_config_version', 'Version of the configuration snapshot in use', () => this.runtimeRef.current.version);
+  }
+
+  get runtime(): GatewayRuntime {
+    return this.runtimeRef.current;
+  }
+
+  /** Applies snapshots one at a time, in arrival order. */
+  apply(snapshot: Snapshot): Promise<ApplyResult> {
+    this.applying = this.applying.then(() => this.applyNow(snapshot));
+    return this.applying;
+  }
+
+  private async applyNow(snapshot: Snapshot): Promise<ApplyResult> {
+    let runtime: GatewayRuntime;
+    try {
+      runtime = compileSnapshot(snapshot, this.compileDeps);
+    } catch (err) {
+      // The controller validated everything; a failure here is a bug. Keep serving the last good runtime.
+      this.opts.logger.error({ version: snapshot.version, err: (err as Error).message }, 'cannot compile configuration snapshot; keeping the previous one');
+      return { version: this.runtimeRef.current.version, listeners: this.listeners.states(), error: (err as Error).message };
+    }
+    this.runtimeRef.current = runtime;
+    const listeners = await this.listeners.apply(runtime);
+    this.retainUpstreams(runtime);
+    return { version: runtime.version, listeners };
+  }
+
+  private retainUpstreams(runtime: GatewayRuntime): void {
+    const liveClusters = new Set(runtime.clusters.keys());
+    this.balancers.retain(liveClusters);
+    const livePools = new Set<string>();
+    for (const c of runtime.clusters.values()) {
+      for (const ep of c.endpoints) {
+        for (const port of runtime.httpPorts.values()) {
+          livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: port.connection.backendConnectTimeoutMs, idleTimeoutMs: port.connection.backendIdleTimeoutMs }));
+          for (const l of port.listeners.values()) {
+            livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: l.settings.backendConnectTimeoutMs, idleTimeoutMs: l.settings.backendIdleTimeoutMs }));
+          }
+        }
+      }
+    }
+    this.pools.retain(livePools);
+  }
+
+  /** Access-log line for a request node's parser refused (see client-errors.ts). */
+  reject(info: RejectInfo): void {
+    this.metrics.requests++;
+    if (info.status >= 500) this.metrics.failed++;
+    const line = `{"ts":${Date.now()},"request_info":{"client-addr":${JSON.stringify(info.clientAddr)},"client-port":${info.clientPort},"remote-addr":${JSON.stringify(info.clientAddr)},"x-trace-id":null,"host":"","path":"","status":${info.status},"listener-port":${info.port}},"errors":[${JSON.stringify(info.error)}],"reason":${JSON.stringify(info.reason)},"backend_context":null}`;
+    this.accessLog?.write(line);
+  }
+
+  /** Graceful stop: no new connections, in-flight requests finish within `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    this.proxy.draining = true;
+    await this.listeners.close(graceMs);
+    await this.pools.close();
+    await this.accessLog?.close();
+  }
+}

@@ -1,0 +1,125 @@
+// The JSON access log (operations.md §5.1): one object per line per request, written for every
+// request including rejections and upstream failures. Lines are built by string concatenation
+// (JSON.stringify only on strings) and batched: many lines per write() call, one write in flight
+// at a time. When the disk cannot keep up, lines are dropped and counted rather than buffered
+// without bound.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RequestContext, UpstreamAttempt } from '../proxy/context.js';
+
+const q = JSON.stringify;
+
+function ms(from: number, to: number | undefined): string {
+  return to === undefined ? '' : String(Math.round(to - from));
+}
+
+function attemptJson(a: UpstreamAttempt): string {
+  let s = `{"ip":${q(a.endpoint.address)},"port":${a.endpoint.port}`;
+  if (a.status !== undefined) s += `,"status":${a.status}`;
+  if (a.connectedAt !== undefined) s += `,"ct":${ms(a.startedAt, a.connectedAt)}`;
+  if (a.headersAt !== undefined) s += `,"ht":${ms(a.startedAt, a.headersAt)}`;
+  if (a.firstByteAt !== undefined) s += `,"bt":${ms(a.startedAt, a.firstByteAt)}`;
+  if (a.endedAt !== undefined) s += `,"et":${ms(a.startedAt, a.endedAt)}`;
+  s += `,"response_body_size":${a.bytes}`;
+  if (a.error !== undefined) s += `,"err":[${q(a.error)}]`;
+  return s + '}';
+}
+
+/** One access-log line (without the newline). Exported for tests. */
+export function formatAccessLine(ctx: RequestContext, syncVersion: number, extra?: string): string {
+  const now = performance.now();
+  let s = `{"ts":${ctx.startedAt + Math.round(now - ctx.t0)},"request_info":{"client-addr":${q(ctx.clientAddr)},"client-port":${ctx.clientPort},"remote-addr":${q(ctx.remoteAddr || ctx.clientAddr)},"x-trace-id":${ctx.traceId ? q(ctx.traceId) : 'null'},"host":${q(ctx.host)},"path":${q(ctx.path)},"method":${q(ctx.method)}`;
+  if (ctx.queryString) s += `,"query":${q(ctx.queryString)}`;
+  s += `,"status":${ctx.status}`;
+  if (ctx.xff !== undefined) s += `,"x-forwarded-for":${q(ctx.xff)}`;
+  if (ctx.sni !== undefined) s += `,"sni":${q(ctx.sni)}`;
+  if (ctx.protocol !== undefined) s += `,"discover_protocol":${q(ctx.protocol)}`;
+  s += `,"http_version":${q(ctx.req.httpVersion)},"listener-port":${ctx.listenerPort},"duration_ms":${(now - ctx.t0).toFixed(3)},"bytes_sent":${ctx.responseBytes}}`;
+  const rule = ctx.rule;
+  if (rule !== undefined) {
+    s += `,"match_info":{"rns":${q(rule.routeNamespace)},"rn":${q(rule.routeName)},"rule_id":${rule.ruleIndex},"match_id":${ctx.matchIndex},"sv":${syncVersion}}`;
+  }
+  if (ctx.errors !== undefined) s += `,"errors":${q(ctx.errors)}`;
+  const b = ctx.backend;
+  if (b === undefined) {
+    s += ',"backend_context":null';
+  } else {
+    s += `,"backend_context":{"name":${q(b.ref.name)},"namespace":${q(b.ref.namespace)},"upstreams":[`;
+    for (let i = 0; i < ctx.attempts.length; i++) s += (i ? ',' : '') + attemptJson(ctx.attempts[i]!);
+    s += ']}';
+  }
+  if (ctx.vars !== undefined) s += `,"ctx":${q(ctx.vars)}`;
+  if (extra) s += extra;
+  return s + '}';
+}
+
+export class AccessLog {
+  private fd: number;
+  private pending = '';
+  private writing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+  dropped = 0;
+  written = 0;
+
+  constructor(
+    readonly file: string,
+    /** Lines wait at most this long before they are written. */
+    private readonly flushMs = 50,
+    /** Bytes buffered before lines are dropped. */
+    private readonly maxPending = 16 * 1024 * 1024,
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  write(line: string): void {
+    if (this.closed) return;
+    if (this.pending.length > this.maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.pending += line + '\n';
+    if (this.pending.length >= 65536) this.flushNow();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flushNow();
+      }, this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  private flushNow(): void {
+    if (this.writing || this.pending === '') return;
+    const data = this.pending;
+    this.pending = '';
+    this.writing = true;
+    fs.write(this.fd, data, null, 'utf8', (err) => {
+      this.writing = false;
+      if (err) this.dropped += data.split('\n').length - 1;
+      else this.written += data.length;
+      if (this.pending !== '') this.flushNow();
+      else for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves once everything buffered so far is on disk. */
+  flush(): Promise<void> {
+    if (!this.writing && this.pending === '') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.flushNow();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}

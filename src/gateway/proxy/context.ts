@@ -1,0 +1,153 @@
+// Per-request state. One object per request carries everything the pipeline, the upstream
+// handler and the access log need; it is also the undici dispatch handler, so proxying a request
+// allocates no closures.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ClusterIR, EndpointIR } from '../../ir/index.js';
+import type { CompiledBackend, CompiledRule, GatewayRuntime, ListenerRuntime } from '../compile/runtime.js';
+import type { MatchRequest } from '../routing/route-table.js';
+import type { ResponseHeaders } from '../pipeline/steps.js';
+import { HeaderList } from './header-list.js';
+
+export interface UpstreamAttempt {
+  endpoint: EndpointIR;
+  startedAt: number;
+  connectedAt?: number;
+  headersAt?: number;
+  firstByteAt?: number;
+  endedAt?: number;
+  status?: number;
+  bytes: number;
+  error?: string;
+}
+
+/** What a RequestContext calls back into: the engine that owns pools, logs and metrics. */
+export interface ProxyCallbacks {
+  onUpstreamHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): void;
+  onUpstreamData(ctx: RequestContext, chunk: Buffer): void;
+  onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void;
+  onUpstreamError(ctx: RequestContext, err: Error): void;
+  onClientClose(ctx: RequestContext): void;
+}
+
+export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler {
+  /** Wall clock at start (access log `ts` base) and monotonic start for durations. */
+  readonly startedAt = Date.now();
+  readonly t0 = performance.now();
+
+  readonly method: string;
+  /** Raw request target as received (path + query). */
+  readonly url: string;
+  /** Normalised path used for matching and rewrites. */
+  path = '/';
+  /** Raw query string without `?` ('' when none). */
+  queryString = '';
+  host = '';
+  traceId = '';
+  clientAddr = '';
+  clientPort = 0;
+  /** Real client IP (trusted proxies resolved). */
+  remoteAddr = '';
+  /** X-Forwarded-For as received. */
+  xff: string | undefined;
+  tls = false;
+  sni: string | undefined;
+  /** gRPC, WebSocket... (access log `discover_protocol`). */
+  protocol: string | undefined;
+
+  listener: ListenerRuntime | undefined;
+  rule: CompiledRule | undefined;
+  matchIndex = 0;
+  matchedPrefix: string | undefined;
+  params: Record<string, string> | undefined;
+
+  /** The request sent upstream, edited by filters and plugins. */
+  upHeaders: HeaderList;
+  upPath: string;
+  upMethod: string;
+  hasBody = false;
+
+  /** Response header edits requested during the request phase; also applied to replies the gateway makes. */
+  responseOps: ((headers: ResponseHeaders) => void)[] | undefined;
+  /** ctx variables (CtxSet, plugins) shown in the access log. */
+  vars: Record<string, string> | undefined;
+
+  backend: CompiledBackend | undefined;
+  cluster: ClusterIR | undefined;
+  attempts: UpstreamAttempt[] = [];
+  controller: Dispatcher.DispatchController | undefined;
+
+  status = 0;
+  errors: string[] | undefined;
+  responseBytes = 0;
+  finished = false;
+  /** The upstream response is being streamed to the client. */
+  streaming = false;
+  deadline: NodeJS.Timeout | undefined;
+  private queryParams: URLSearchParams | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly runtime: GatewayRuntime,
+    readonly listenerPort: number,
+    private readonly callbacks: ProxyCallbacks,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.upMethod = this.method;
+    this.upPath = this.url;
+    this.upHeaders = new HeaderList();
+  }
+
+  // MatchRequest ---------------------------------------------------------------------------
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  query(name: string): string | undefined {
+    this.queryParams ??= new URLSearchParams(this.queryString);
+    return this.queryParams.get(name) ?? undefined;
+  }
+
+  /** The client went away before the response was complete. */
+  onClientClose(): void {
+    this.callbacks.onClientClose(this);
+  }
+
+  addError(name: string): void {
+    (this.errors ??= []).push(name);
+  }
+
+  setVar(name: string, value: string): void {
+    (this.vars ??= {})[name] = value;
+  }
+
+  get currentAttempt(): UpstreamAttempt | undefined {
+    return this.attempts[this.attempts.length - 1];
+  }
+
+  // undici DispatchHandler -----------------------------------------------------------------
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    if (statusCode < 200) return; // 1xx informational: not forwarded
+    this.callbacks.onUpstreamHeaders(this, statusCode, headers);
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.callbacks.onUpstreamData(this, chunk);
+  }
+
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: ResponseHeaders): void {
+    this.callbacks.onUpstreamEnd(this, trailers);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.callbacks.onUpstreamError(this, err);
+  }
+}

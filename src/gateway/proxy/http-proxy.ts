@@ -1,0 +1,447 @@
+// The HTTP request path: listener → host → route → request steps → backend → upstream → response
+// steps → access log. Reads only compiled structures of the runtime the request started with.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { EndpointIR } from '../../ir/index.js';
+import type { Logger } from '../../shared/logger.js';
+import type { CompiledBackend, CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
+import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
+import { normalizeHost } from '../routing/host-index.js';
+import { normalizePath } from '../routing/path.js';
+import type { AccessLog } from '../observe/access-log.js';
+import { formatAccessLine } from '../observe/access-log.js';
+import type { GatewayMetrics } from '../observe/metrics.js';
+import type { UpstreamPools } from '../upstream/pools.js';
+import type { Balancers } from '../upstream/balancer.js';
+import { RequestContext, type ProxyCallbacks } from './context.js';
+import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
+import { GatewayError, errorBodyText } from './status-text.js';
+import { resolveRealIp } from './real-ip.js';
+
+export interface HttpProxyDeps {
+  logger: Logger;
+  accessLog: AccessLog | undefined;
+  metrics: GatewayMetrics;
+  pools: UpstreamPools;
+  balancers: Balancers;
+}
+
+/** Headers the gateway sets itself on the upstream request; the client's copies are replaced. */
+const REPLACED = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host', 'x-trace-id', 'expect']);
+
+const kCtx = Symbol('edgion.ctx');
+
+function onResponseClose(this: ServerResponse): void {
+  const ctx = (this as unknown as { [kCtx]?: RequestContext })[kCtx];
+  if (ctx !== undefined && !ctx.finished) ctx.onClientClose();
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
+
+export class HttpProxy implements ProxyCallbacks {
+  /** Set while the gateway drains: responses carry `Connection: close`. */
+  draining = false;
+
+  constructor(private readonly deps: HttpProxyDeps) {}
+
+  /** Entry point from the HTTP servers. `runtime` is the snapshot current when the request arrived. */
+  handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
+    const ctx = new RequestContext(req, res, runtime, port.port, this);
+    ctx.tls = tls;
+    const m = this.deps.metrics;
+    m.active++;
+    (res as unknown as { [kCtx]?: RequestContext })[kCtx] = ctx;
+    res.on('close', onResponseClose);
+
+    const sock = req.socket;
+    ctx.clientAddr = sock.remoteAddress ?? '';
+    ctx.clientPort = sock.remotePort ?? 0;
+    if (ctx.clientAddr.startsWith('::ffff:')) ctx.clientAddr = ctx.clientAddr.slice(7);
+
+    // One pass over the raw headers: copy what goes upstream, pick out what the gateway needs.
+    const raw = req.rawHeaders;
+    const up = ctx.upHeaders.items;
+    let host: string | undefined;
+    let connection: string | undefined;
+    let xfp: string | undefined;
+    let xfh: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      const value = raw[i + 1]!;
+      if (HOP_BY_HOP.has(name)) {
+        if (name === 'connection') connection = value;
+        else if (name === 'transfer-encoding') ctx.hasBody = true;
+        continue;
+      }
+      if (REPLACED.has(name)) {
+        if (name === 'x-forwarded-for') ctx.xff = ctx.xff === undefined ? value : `${ctx.xff}, ${value}`;
+        else if (name === 'x-trace-id') ctx.traceId = value;
+        else if (name === 'x-forwarded-proto') xfp = value;
+        else if (name === 'x-forwarded-host') xfh = value;
+        continue;
+      }
+      if (name === 'host') host = host === undefined ? value : host;
+      else if (name === 'content-length' && value !== '0') ctx.hasBody = true;
+      up.push(name, value);
+    }
+    if (connection !== undefined) {
+      const extra = connectionTokens(connection);
+      if (extra) for (const n of extra) ctx.upHeaders.remove(n);
+    }
+    if (!ctx.traceId) ctx.traceId = randomUUID();
+
+    const url = ctx.url;
+    const qi = url.indexOf('?');
+    ctx.queryString = qi === -1 ? '' : url.slice(qi + 1);
+    ctx.path = normalizePath(url);
+
+    if (host === undefined || host === '') {
+      ctx.host = '';
+      return this.reply(ctx, { status: 400, body: 'missing Host header', error: GatewayError.HostMissing });
+    }
+    ctx.host = normalizeHost(host);
+
+    const listener = port.listeners.lookup(ctx.host);
+    if (listener === undefined) {
+      return this.reply(ctx, { status: 404, body: `no listener on port ${port.port} accepts host ${ctx.host}`, error: GatewayError.NoListener });
+    }
+    ctx.listener = listener;
+    const s = listener.settings;
+    ctx.remoteAddr = resolveRealIp(ctx, s);
+
+    if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
+      return this.reply(ctx, { status: 400, body: `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, error: GatewayError.XffHeaderTooLong });
+    }
+    if (s.httpsRedirectPort !== undefined && !tls) {
+      const portPart = s.httpsRedirectPort === 443 ? '' : `:${s.httpsRedirectPort}`;
+      return this.reply(ctx, { status: 301, headers: { location: `https://${ctx.host}${portPart}${url.startsWith('/') ? url : ctx.path}`, connection: 'close' }, body: '' });
+    }
+
+    const trusted = s.trustedProxies.has(ctx.clientAddr);
+    ctx.upHeaders.set('x-forwarded-proto', trusted && xfp ? xfp : tls ? 'https' : 'http');
+    ctx.upHeaders.set('x-forwarded-host', trusted && xfh ? xfh : host);
+
+    const routes = listener.hosts.lookup(ctx.host);
+    const hit = routes?.http.match(ctx.path, ctx);
+    if (hit === undefined) {
+      return this.reply(ctx, { status: 404, body: `no route for host ${ctx.host} path ${ctx.path}`, error: GatewayError.RouteNotFound });
+    }
+    const rule = hit.rule;
+    ctx.rule = rule;
+    ctx.matchIndex = hit.matchIndex;
+    ctx.matchedPrefix = hit.matchedPrefix;
+    ctx.params = hit.params;
+    if (rule.requestTimeoutMs !== undefined) {
+      ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
+    }
+    this.runSteps(ctx, rule.steps, 0, () => this.chooseBackend(ctx, rule));
+  }
+
+  /** Runs request steps from `i`; stays synchronous until a step returns a promise. */
+  private runSteps(ctx: RequestContext, steps: readonly RequestStep[], i: number, next: () => void): void {
+    for (; i < steps.length; i++) {
+      if (ctx.finished) return;
+      let r: StepResult | Promise<StepResult>;
+      try {
+        r = steps[i]!.run(ctx);
+      } catch (err) {
+        return this.stepFailed(ctx, steps[i]!, err);
+      }
+      if (isPromise<StepResult>(r)) {
+        const at = i;
+        r.then(
+          (v) => {
+            if (ctx.finished) return;
+            if (v) return this.reply(ctx, v);
+            this.runSteps(ctx, steps, at + 1, next);
+          },
+          (err: unknown) => this.stepFailed(ctx, steps[at]!, err),
+        );
+        return;
+      }
+      if (r) return this.reply(ctx, r);
+    }
+    if (!ctx.finished) next();
+  }
+
+  private stepFailed(ctx: RequestContext, step: RequestStep, err: unknown): void {
+    const route = ctx.rule ? `${ctx.rule.routeKey} rule ${ctx.rule.ruleIndex}` : 'no route';
+    this.deps.logger.error({ plugin: step.name, route, traceId: ctx.traceId, err: (err as Error)?.message ?? String(err) }, `plugin ${step.name} failed`);
+    if (ctx.finished) return;
+    this.reply(ctx, { status: 500, body: `plugin ${step.name} failed`, error: GatewayError.PluginError });
+  }
+
+  private chooseBackend(ctx: RequestContext, rule: CompiledRule): void {
+    if (rule.backends.length === 0) {
+      return this.reply(ctx, { status: 500, body: `route ${rule.routeKey} rule ${rule.ruleIndex} has no backendRefs`, error: GatewayError.BackendUnresolved });
+    }
+    const backend = rule.picker.pick();
+    if (backend === undefined) {
+      return this.reply(ctx, { status: 500, body: `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, error: GatewayError.BackendUnresolved });
+    }
+    ctx.backend = backend;
+    const ref = backend.ref;
+    if (ref.error !== undefined) {
+      return this.reply(ctx, { status: ref.error.status, body: ref.error.message, error: ref.error.reason });
+    }
+    const cluster = ref.cluster === undefined ? undefined : ctx.runtime.clusters.get(ref.cluster);
+    if (cluster === undefined) {
+      return this.reply(ctx, { status: 500, body: `backend ${ref.namespace}/${ref.name} does not resolve`, error: GatewayError.BackendUnresolved });
+    }
+    ctx.cluster = cluster;
+    if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
+    else this.forward(ctx);
+  }
+
+  private forward(ctx: RequestContext): void {
+    const cluster = ctx.cluster!;
+    const balancer = this.deps.balancers.get(cluster);
+    const tried = ctx.attempts.length ? ctx.attempts.map((a) => a.endpoint) : undefined;
+    const ep = balancer.pick(tried);
+    if (ep === undefined) {
+      return this.reply(ctx, { status: 503, body: `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, error: GatewayError.BackendNoEndpoint });
+    }
+    if (ctx.attempts.length === 0) {
+      const h = ctx.upHeaders;
+      h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
+      h.set('x-real-ip', ctx.remoteAddr);
+      h.set('x-trace-id', ctx.traceId);
+    }
+    this.dispatch(ctx, ep);
+  }
+
+  private dispatch(ctx: RequestContext, ep: EndpointIR): void {
+    const s = ctx.listener!.settings;
+    const rule = ctx.rule!;
+    const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs });
+    ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0 });
+    const timeout = rule.backendRequestTimeoutMs ?? s.backendRequestTimeoutMs;
+    const opts: Dispatcher.DispatchOptions = {
+      path: ctx.upPath,
+      method: ctx.upMethod as Dispatcher.HttpMethod,
+      headers: ctx.upHeaders.items,
+      body: ctx.hasBody ? ctx.req : null,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    };
+    try {
+      pool.dispatch(opts, ctx);
+    } catch (err) {
+      this.onUpstreamError(ctx, err as Error);
+    }
+  }
+
+  // Upstream callbacks ------------------------------------------------------------------------
+
+  onUpstreamHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
+    if (ctx.finished) return;
+    const a = ctx.currentAttempt!;
+    a.headersAt = performance.now();
+    a.status = status;
+    const conn = headers.connection;
+    for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+    if (typeof conn === 'string') {
+      const extra = connectionTokens(conn);
+      if (extra) for (const n of extra) delete headers[n];
+    }
+    this.applyResponseSteps(ctx, status, headers);
+    ctx.status = status;
+    ctx.streaming = true;
+    try {
+      ctx.res.writeHead(status, headers as Record<string, string | string[]>);
+    } catch (err) {
+      // An upstream header node refuses to write (invalid characters): answer 502 instead.
+      ctx.streaming = false;
+      this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'upstream response has an invalid header');
+      ctx.controller?.abort(err as Error);
+      return this.reply(ctx, { status: 502, body: 'upstream sent an invalid response header', error: GatewayError.UpstreamError });
+    }
+  }
+
+  private applyResponseSteps(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
+    const rule = ctx.rule;
+    if (rule !== undefined) {
+      for (const step of rule.responseSteps) step.run(ctx, status, headers);
+      const b = ctx.backend;
+      if (b !== undefined) for (const step of b.responseSteps) step.run(ctx, status, headers);
+    }
+    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    headers.server = 'edgion';
+    headers['x-trace-id'] = ctx.traceId;
+    if (this.draining) headers.connection = 'close';
+  }
+
+  onUpstreamData(ctx: RequestContext, chunk: Buffer): void {
+    if (!ctx.streaming) return;
+    const a = ctx.currentAttempt!;
+    if (a.firstByteAt === undefined) a.firstByteAt = performance.now();
+    a.bytes += chunk.length;
+    ctx.responseBytes += chunk.length;
+    if (!ctx.res.write(chunk)) {
+      const c = ctx.controller;
+      if (c !== undefined) {
+        c.pause();
+        ctx.res.once('drain', () => c.resume());
+      }
+    }
+  }
+
+  onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void {
+    const a = ctx.currentAttempt!;
+    a.endedAt = performance.now();
+    if (!ctx.streaming) return;
+    if (trailers && ctx.res.chunkedEncoding) {
+      const t: Record<string, string> = {};
+      let any = false;
+      for (const k in trailers) {
+        const v = trailers[k];
+        if (v !== undefined) {
+          t[k] = Array.isArray(v) ? v.join(', ') : v;
+          any = true;
+        }
+      }
+      if (any) ctx.res.addTrailers(t);
+    }
+    ctx.res.end();
+    this.finish(ctx);
+  }
+
+  onUpstreamError(ctx: RequestContext, err: Error): void {
+    const a = ctx.currentAttempt;
+    const code = (err as { code?: string }).code ?? err.name;
+    if (a !== undefined) {
+      a.endedAt = performance.now();
+      a.error = `${code}: ${err.message}`;
+    }
+    if (ctx.finished) return;
+    if (ctx.streaming) {
+      // Headers already went out: all we can do is cut the connection so the client sees it.
+      ctx.addError(GatewayError.UpstreamError);
+      ctx.res.destroy(err);
+      return this.finish(ctx);
+    }
+    const connectFailure = CONNECT_ERRORS.has(code);
+    const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    if (connectFailure && this.canRetry(ctx)) {
+      ctx.controller = undefined;
+      return this.forward(ctx);
+    }
+    const cluster = ctx.cluster;
+    const target = a ? `${a.endpoint.address}:${a.endpoint.port}` : 'upstream';
+    const name = cluster ? `${cluster.namespace}/${cluster.name}` : 'backend';
+    if (timeout) {
+      return this.reply(ctx, { status: 504, body: `${name} (${target}) did not answer in time (${code})`, error: GatewayError.UpstreamTimeout });
+    }
+    if (connectFailure) {
+      return this.reply(ctx, { status: 503, body: `cannot connect to ${name} (${target}): ${code}`, error: GatewayError.UpstreamConnectFailed });
+    }
+    return this.reply(ctx, { status: 502, body: `${name} (${target}) failed: ${code}`, error: GatewayError.UpstreamError });
+  }
+
+  /** Connection failures are retried on another endpoint when nothing of the body was sent yet. */
+  private canRetry(ctx: RequestContext): boolean {
+    const max = ctx.rule?.maxRetries ?? ctx.listener?.settings.maxRetries ?? 0;
+    if (ctx.attempts.length > max) return false;
+    return !ctx.hasBody || !ctx.req.readableDidRead;
+  }
+
+  // Ending requests -----------------------------------------------------------------------------
+
+  /** Writes a gateway-made response (errors, redirects, plugin replies) and ends the request. */
+  reply(ctx: RequestContext, r: Reply): void {
+    if (ctx.finished) return;
+    if (r.error !== undefined) ctx.addError(r.error);
+    const res = ctx.res;
+    if (res.headersSent) {
+      res.destroy();
+      ctx.status = r.status;
+      this.finish(ctx);
+      return this.abortUpstream(ctx);
+    }
+    const headers: ResponseHeaders = r.headers ? { ...r.headers } : {};
+    let body = r.body;
+    if (body === undefined) body = '';
+    if (r.error !== undefined && typeof body === 'string' && body !== '') body = errorBodyText(r.status, body);
+    if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8';
+    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    headers.server = 'edgion';
+    if (ctx.traceId) headers['x-trace-id'] = ctx.traceId;
+    headers['content-length'] = String(Buffer.byteLength(body));
+    if (this.draining || (r.status >= 400 && ctx.hasBody && !ctx.req.complete)) headers.connection = 'close';
+    ctx.status = r.status;
+    ctx.responseBytes += Buffer.byteLength(body);
+    try {
+      res.writeHead(r.status, headers as Record<string, string | string[]>);
+      res.end(ctx.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'cannot write gateway response');
+      res.destroy();
+    }
+    this.finish(ctx);
+    this.abortUpstream(ctx);
+  }
+
+  /** After the request is finished, so the abort's error callback finds nothing left to do. */
+  private abortUpstream(ctx: RequestContext): void {
+    const c = ctx.controller;
+    if (c !== undefined && !c.aborted) c.abort(new Error('request answered by the gateway'));
+  }
+
+  private deadlineExpired(ctx: RequestContext): void {
+    ctx.deadline = undefined;
+    if (ctx.finished) return;
+    const ms = ctx.rule?.requestTimeoutMs ?? 0;
+    if (ctx.streaming) {
+      ctx.addError(GatewayError.RequestDeadline);
+      ctx.res.destroy();
+      this.finish(ctx);
+      return this.abortUpstream(ctx);
+    }
+    this.reply(ctx, { status: 504, body: `request did not complete within the route's ${ms} ms timeout`, error: GatewayError.RequestDeadline });
+  }
+
+  onClientClose(ctx: RequestContext): void {
+    if (ctx.finished) return;
+    ctx.addError(GatewayError.ClientClosed);
+    if (!ctx.streaming) ctx.status = 499;
+    this.finish(ctx);
+    this.abortUpstream(ctx);
+  }
+
+  /** Exactly once per request: metrics and the access log line. */
+  finish(ctx: RequestContext): void {
+    if (ctx.finished) return;
+    ctx.finished = true;
+    if (ctx.deadline !== undefined) clearTimeout(ctx.deadline);
+    const m = this.deps.metrics;
+    m.active--;
+    m.requests++;
+    m.responseBytes += ctx.responseBytes;
+    if (ctx.status >= 500 || ctx.status === 0) m.failed++;
+    const b = ctx.backend;
+    if (b !== undefined && ctx.rule !== undefined && ctx.attempts.length) {
+      const gw = ctx.listener!.gateway;
+      const cache = (b.stats ??= new Map());
+      let st = cache.get(gw);
+      if (st === undefined) {
+        st = m.backend({
+          gateway_namespace: gw.namespace,
+          gateway_name: gw.name,
+          route_namespace: ctx.rule.routeNamespace,
+          route_name: ctx.rule.routeName,
+          backend_namespace: b.ref.namespace,
+          backend_name: b.ref.name,
+          protocol: ctx.protocol ?? 'http',
+        });
+        cache.set(gw, st);
+      }
+      st.record(ctx.status);
+    }
+    const log = this.deps.accessLog;
+    if (log !== undefined) log.write(formatAccessLine(ctx, ctx.runtime.version));
+  }
+}
+
+export type { ListenerRuntime };

@@ -1,0 +1,85 @@
+// Connection pools to upstream endpoints, one undici Pool per (protocol, address, port, TLS
+// settings, connect timeout). Pools outlive snapshots: a reload that keeps an endpoint keeps its
+// warm connections; pools of endpoints no snapshot references any more are closed gracefully.
+
+import { Pool } from 'undici';
+import type { ClusterIR, EndpointIR } from '../../ir/index.js';
+
+export interface PoolSettings {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export class UpstreamPools {
+  private readonly pools = new Map<string, Pool>();
+  /** Per endpoint object (one snapshot's IR) and connect timeout: skips building the key per request. */
+  private readonly byEndpoint = new WeakMap<EndpointIR, { timeout: number; pool: Pool }>();
+
+  static keyOf(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): string {
+    const tls = cluster.tls ? `tls:${cluster.tls.hostname}:${cluster.tls.caPem?.length ?? 0}:${cluster.tls.clientCertPem?.length ?? 0}` : 'plain';
+    return `${cluster.protocol}|${ep.address}|${ep.port}|${tls}|${s.connectTimeoutMs}`;
+  }
+
+  get(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): Pool {
+    const cached = this.byEndpoint.get(ep);
+    if (cached !== undefined && cached.timeout === s.connectTimeoutMs && !cached.pool.closed && !cached.pool.destroyed) return cached.pool;
+    const key = UpstreamPools.keyOf(cluster, ep, s);
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = this.create(cluster, ep, s);
+      this.pools.set(key, pool);
+    }
+    this.byEndpoint.set(ep, { timeout: s.connectTimeoutMs, pool });
+    return pool;
+  }
+
+  private create(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): Pool {
+    const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
+    const secure = cluster.protocol === 'h2' || cluster.tls !== undefined;
+    const origin = `${secure ? 'https' : 'http'}://${host}:${ep.port}`;
+    const tls = cluster.tls;
+    return new Pool(origin, {
+      connections: 1024,
+      pipelining: 1,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: Math.max(4_000, s.idleTimeoutMs),
+      allowH2: cluster.protocol === 'h2' || cluster.protocol === 'h2c',
+      connect: {
+        timeout: s.connectTimeoutMs,
+        ...(tls
+          ? {
+              servername: tls.hostname,
+              ca: tls.caPem,
+              cert: tls.clientCertPem,
+              key: tls.clientKeyPem,
+              rejectUnauthorized: true,
+            }
+          : {}),
+      },
+    });
+  }
+
+  /** Closes pools whose key is not in `live` (in-flight requests finish first). */
+  retain(live: Set<string>): void {
+    for (const [key, pool] of this.pools) {
+      if (live.has(key)) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => pool.destroy().catch(() => undefined));
+    }
+  }
+
+  get size(): number {
+    return this.pools.size;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.close()));
+  }
+
+  destroy(): void {
+    for (const p of this.pools.values()) p.destroy().catch(() => undefined);
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,55 @@
+// IP and CIDR helpers on top of node:net.BlockList (fast, handles IPv4/IPv6 and v4-mapped v6).
+import net from 'node:net';
+
+export function normalizeIp(ip: string): string {
+  // ::ffff:127.0.0.1 is how IPv4 peers appear on dual-stack sockets.
+  return ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+}
+
+export interface CidrList {
+  has(ip: string): boolean;
+  readonly size: number;
+}
+
+/** Builds a matcher from IPs and CIDRs; invalid entries are returned in `invalid`. */
+export function cidrList(entries: readonly string[]): CidrList & { invalid: string[] } {
+  const list = new net.BlockList();
+  const invalid: string[] = [];
+  let size = 0;
+  for (const raw of entries) {
+    const entry = raw.trim();
+    const slash = entry.indexOf('/');
+    const addr = slash === -1 ? entry : entry.slice(0, slash);
+    const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : undefined;
+    if (!family) {
+      invalid.push(raw);
+      continue;
+    }
+    if (slash === -1) {
+      list.addAddress(addr, family);
+    } else {
+      const prefix = Number(entry.slice(slash + 1));
+      const max = family === 'ipv4' ? 32 : 128;
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+        invalid.push(raw);
+        continue;
+      }
+      list.addSubnet(addr, prefix, family);
+    }
+    size++;
+  }
+  return {
+    invalid,
+    size,
+    has(ip: string): boolean {
+      if (size === 0) return false;
+      const a = normalizeIp(ip);
+      const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : undefined;
+      return family ? list.check(a, family) : false;
+    },
+  };
+}
+
+export function isIp(value: string): boolean {
+  return net.isIP(value) !== 0;
+}
