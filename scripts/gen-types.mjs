@@ -266,6 +266,24 @@ function objectMetaTypeSchema() {
   return { ...s, title: 'ObjectMeta', description: 'Kubernetes object metadata: the fields the project reads or keeps.' };
 }
 
+/**
+ * The storage schema with `required` lists narrowed to what every served version requires, so
+ * a type holds for any accepted version (TLSRoute v1alpha2 has no required hostnames).
+ */
+function requiredByAllVersions(storage, others) {
+  const walk = (node, peers) => {
+    if (!node || typeof node !== 'object') return node;
+    const out = { ...node };
+    if (Array.isArray(out.required)) out.required = out.required.filter((r) => peers.every((p) => p?.required?.includes(r)));
+    if (out.properties) {
+      out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, walk(v, peers.map((p) => p?.properties?.[k]))]));
+    }
+    if (out.items && !Array.isArray(out.items)) out.items = walk(out.items, peers.map((p) => p?.items));
+    return out;
+  };
+  return walk(storage, others);
+}
+
 const kebab = (name) =>
   name
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
@@ -318,7 +336,8 @@ async function main() {
     }
     schemaFiles[kind] = { file: `${kind}.json`, versions: perVersion };
 
-    const typeSchema = typeSchemaFor(kind, wrapResource(kind, schemas[storage]), apiVersions);
+    const others = Object.entries(schemas).filter(([v]) => v !== storage).map(([, sch]) => sch);
+    const typeSchema = typeSchemaFor(kind, wrapResource(kind, requiredByAllVersions(schemas[storage], others)), apiVersions);
     const ts = await compile(typeSchema, kind, TYPE_OPTIONS);
     const file = kebab(kind);
     files.set(path.join(typeDir, `${file}.ts`), `${banner(source)}\nimport type { ObjectMeta } from './object-meta.js';\n\n${ts}`);

@@ -7,7 +7,6 @@
 
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Severity } from '../shared/diagnostics.js';
-import { LIST_TYPE_KEYWORD } from './ajv-setup.js';
 import { DiagnosticCodes } from './codes.js';
 import { MESSAGE_MARK, UNKNOWN_FIELD_MARK } from './openapi.js';
 import { joinPath, pointerToPath } from './paths.js';
@@ -121,7 +120,8 @@ function baseMessage(e: ErrorObject): string {
       return 'must match exactly one of the allowed forms (it matches several)';
     case 'anyOf':
       return 'does not match any of the allowed forms';
-    default:
+    case 'propertyNames': // message set by foldPropertyNames
+    default: // includes x-kubernetes-list-type, whose keyword writes its own message
       return e.message ?? `is invalid (${e.keyword})`;
   }
 }
@@ -243,7 +243,7 @@ function documentOrder(value: unknown): Map<string, number> {
 /** Readable diagnostics for ajv's errors on `value` (the data ajv validated). */
 export function schemaDiagnostics(errors: readonly ErrorObject[], value: unknown): Diagnostic[] {
   const folded = foldPropertyNames([...errors]);
-  const issues = folded.map((e) => (e.keyword === 'propertyNames' ? { ...toIssue(e), message: e.message ?? '' } : e.keyword === LIST_TYPE_KEYWORD ? { ...toIssue(e), message: e.message ?? '' } : toIssue(e)));
+  const issues = folded.map(toIssue);
   const order = documentOrder(value);
   const rank = (i: Issue) => order.get(i.path !== undefined ? `${i.instancePath}/${i.path.replaceAll('~', '~0').replaceAll('/', '~1')}` : i.instancePath) ?? order.get(i.instancePath) ?? 0;
   const collapsed = preferTypeErrors(collapseComposites(issues, folded)).sort((a, b) => rank(a) - rank(b));

@@ -90,7 +90,7 @@ export class SchemaValidator {
         this.#dropClusterNamespace(info, value, diagnostics);
       }
     }
-    const result = finish(diagnostics, resourceRefOf(resource), options.location);
+    const result = finish(diagnostics, resourceRefOf(value), options.location);
     const ok = info !== undefined && !result.some((d) => d.severity === 'error');
     return ok ? { ok, value: value as AnyResource, kind: info, diagnostics: result } : { ok: false, value, ...(info ? { kind: info } : {}), diagnostics: result };
   }
@@ -197,7 +197,8 @@ function finish(diagnostics: Diagnostic[], ref: ResourceRef | undefined, locatio
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const d of diagnostics) {
-    const id = `${d.path ?? ''}\0${d.message.replace(/ \(.*\)$/, '')}`;
+    // "required field "apiVersion" is missing (HTTPRoute uses ...)" and ajv's plain version are one problem.
+    const id = `${d.path ?? ''}\0${d.message.replace(/ \(got .*\)$/, '').replace(/ \(\w+ uses [^)]*\)$/, '')}`;
     if (seen.has(id)) continue;
     seen.add(id);
     out.push({ ...d, ...(ref ? { resource: ref } : {}), ...(location ? { location } : {}) });
