@@ -181,7 +181,8 @@ function collapseComposites(issues: Issue[], errors: ErrorObject[]): Issue[] {
     const self = list.find((i) => i.schemaPath === c.schemaPath && i.instancePath === c.instancePath && i.keyword === c.keyword);
     if (!self) continue;
     const prefix = `${c.schemaPath}/`;
-    const children = list.filter((i) => i !== self && i.schemaPath.startsWith(prefix) && i.instancePath.startsWith(c.instancePath));
+    const within = (p: string) => p === c.instancePath || p.startsWith(`${c.instancePath}/`);
+    const children = list.filter((i) => i !== self && i.schemaPath.startsWith(prefix) && within(i.instancePath));
     const branches = new Map<string, Issue[]>();
     for (const i of children) {
       const b = i.schemaPath.slice(prefix.length).split('/')[0] ?? '';

@@ -244,6 +244,16 @@ describe('validateSchema: invalid resources', () => {
     );
   });
 
+  it('explains each failing item of a oneOf list on its own', () => {
+    const addresses = Array.from({ length: 11 }, (_, i) => ({ value: `10.0.0.${i}` }));
+    addresses[1] = { value: 'bad-1' };
+    addresses[10] = { value: 'bad-10' };
+    assert.deepEqual(
+      errorsOf(variant('Gateway', { 'spec.addresses': addresses })).map((d) => `${d.path}: ${d.message}`),
+      ['spec.addresses[1].value: must be a valid IPv4 address or IPv6 address (got "bad-1")', 'spec.addresses[10].value: must be a valid IPv4 address or IPv6 address (got "bad-10")'],
+    );
+  });
+
   it('quotes map keys that are not plain words in paths', () => {
     const errors = errorsOf(variant('Secret', { data: { 'tls.crt': '%%%' } }));
     assert.equal(errors[0]?.path, 'data["tls.crt"]');
