@@ -140,7 +140,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
 }
 
 function send(res: http.ServerResponse, out: AdminResponse): void {
-  const headers: Record<string, string> = { ...(out.headers ?? {}) };
+  const headers: Record<string, string> = { ...out.headers };
   let payload = '';
   if (out.body !== undefined) {
     if (typeof out.body === 'string') {

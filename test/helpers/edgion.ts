@@ -55,7 +55,7 @@ export class Edgion {
   private spawn(name: string, args: string[]): ChildProcess {
     const child = spawn(process.execPath, ['--no-node-snapshot', BIN(name), ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...(this.opts.env ?? {}) },
+      env: { ...process.env, NO_COLOR: '1', ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (b: Buffer) => {

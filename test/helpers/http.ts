@@ -23,7 +23,7 @@ export interface ReqOpts {
 
 export function request(o: ReqOpts): Promise<Res> {
   return new Promise((resolve) => {
-    const headers: Record<string, string | number> = { ...(o.headers ?? {}) };
+    const headers: Record<string, string | number> = { ...o.headers };
     if (o.host) headers.host = o.host;
     if (o.body !== undefined) headers['content-length'] = Buffer.byteLength(o.body);
     const req = http.request({ host: '127.0.0.1', port: o.port, path: o.path ?? '/', method: o.method ?? 'GET', headers, agent: o.agent ?? false, setHost: !o.host }, (res) => {

@@ -120,7 +120,7 @@ export class FileSource {
       }
     };
     walk(this.opts.dir, '');
-    for (const key of [...this.entries.keys()]) {
+    for (const key of this.entries.keys()) {
       if (!seen.has(key)) {
         this.entries.delete(key);
         changed = true;

@@ -127,7 +127,7 @@ export class ResourceStore {
       if (contentChanged || diagChanged) changed.push(key);
     }
     const removed: string[] = [];
-    for (const key of [...this.byKey.keys()]) {
+    for (const key of this.byKey.keys()) {
       if (!seen.has(key)) {
         this.byKey.delete(key);
         removed.push(key);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { EndpointIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CompiledBackend, CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
+import type { CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
 import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
 import { normalizeHost } from '../routing/host-index.js';
 import { normalizePath } from '../routing/path.js';
