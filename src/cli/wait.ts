@@ -1,6 +1,7 @@
 // Polling until something is true, with a deadline and a progress callback, for
-// `status --wait`, `apply --wait`, `up` and `down`. Timers are unref'ed so a waiting
-// loop never holds the process open on its own.
+// `status --wait`, `apply --wait`, `up` and `down`. The sleep timers are ref'ed on
+// purpose: a command awaiting a poll must stay alive even when nothing else is
+// pending (`up --detach` has unref'ed its background child).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from './errors.js';
@@ -40,7 +41,7 @@ export async function poll<T>(attempt: () => Promise<Attempt<T>>, options: PollO
     }
     const remaining = options.timeoutMs - elapsedMs;
     try {
-      await sleep(Math.min(interval, Math.max(remaining, 0)), undefined, { ref: false, signal: options.signal });
+      await sleep(Math.min(interval, Math.max(remaining, 0)), undefined, { signal: options.signal });
     } catch {
       return { done: false, reason: 'aborted', lastError, elapsedMs: Date.now() - started };
     }
