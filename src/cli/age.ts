@@ -9,7 +9,7 @@ export function formatAge(timestamp: string | undefined, now: Date): string {
 }
 
 export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
+  const s = Math.floor(Math.max(0, ms) / 1000);
   const m = Math.floor(s / 60);
   const h = Math.floor(m / 60);
   const d = Math.floor(h / 24);

@@ -81,7 +81,8 @@ export async function readManifests(
     // parseAllDocuments returns an EmptyStream (not an array) for an empty file.
     if (!Array.isArray(parsed)) continue;
     parsed.forEach((doc, index) => {
-      const line = lines.linePos(doc.range[0]).line;
+      // The first line of content (not the `---` marker or a leading comment).
+      const line = lines.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
       const at = (l: number) => ({ file: shown, line: l, doc: index });
       if (doc.errors.length > 0) {
         for (const e of doc.errors) {
