@@ -5,6 +5,7 @@
 // W/logs/<name>.log, SIGTERM/SIGINT = graceful stop with exit 0.
 // Every signal received is appended to W/fake-<name>-signals.log, every start's argv
 // and token to W/fake-<name>-starts.log, so tests can check what the supervisor did.
+// FAKE_STOP_DELAY_MS makes a stop take that long (a gateway draining requests).
 
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +47,9 @@ export function setupFakeProcess(name: string, args: string[]): FakeProcess {
     if (stopping) return;
     stopping = true;
     log(`fake ${name}: ${signal} received, stopping`);
-    void stopFn().finally(() => {
+    // FAKE_STOP_DELAY_MS simulates draining in-flight requests before exiting.
+    const drain = new Promise((r) => setTimeout(r, Number(process.env.FAKE_STOP_DELAY_MS ?? 0)));
+    void drain.then(stopFn).finally(() => {
       rmSync(runFile, { force: true });
       process.exit(0);
     });

@@ -25,8 +25,8 @@ function dirs(): { work: string; conf: string } {
 
 const PORTS = ['--admin-port', '0', '--grpc-port', '0', '--gateway-admin-port', '0'];
 
-function startUp(args: string[], gatewayMode = 'ok'): LiveCli {
-  const cli = new LiveCli(['up', ...PORTS, ...args], { env: fakeBinsEnv(gatewayMode), cwd: tmp.dir });
+function startUp(args: string[], gatewayMode = 'ok', env: NodeJS.ProcessEnv = {}): LiveCli {
+  const cli = new LiveCli(['up', ...PORTS, ...args], { env: { ...fakeBinsEnv(gatewayMode), ...env }, cwd: tmp.dir });
   live.push(cli);
   return cli;
 }
@@ -39,7 +39,9 @@ function lines(file: string): string[] {
 describe('up (foreground)', { concurrency: true }, () => {
   it('starts controller then gateway, says what runs where, and stops cleanly on a group SIGTERM', async () => {
     const { work, conf } = dirs();
-    const up = startUp(['--conf-dir', conf, '--work-dir', work]);
+    // The children take 100 ms to drain after SIGTERM, so a second SIGTERM sent in
+    // that window by the supervisor would show in their signal logs.
+    const up = startUp(['--conf-dir', conf, '--work-dir', work], 'ok', { FAKE_STOP_DELAY_MS: '100' });
     await up.waitFor(/edgion is up \(supervisor pid \d+/);
     const info = readJson(path.join(work, 'run', 'up.json'));
     assert.match(up.stdout, new RegExp(`controller   pid ${info.controllerPid}   admin http://127\\.0\\.0\\.1:${info.ports.controllerAdmin}   grpc 127\\.0\\.0\\.1:${info.ports.controllerGrpc}`));
