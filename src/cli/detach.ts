@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { EdgionBins } from './edgion-bins.js';
 import { cliError } from './errors.js';
 import type { Output } from './output.js';
-import { ensureWorkDirs, isPidAlive, readUpRunFile, workPaths, type UpRunFile } from './run-files.js';
+import { ensureWorkDirs, isPidAlive, isPidOurs, readUpRunFile, workPaths, type UpRunFile } from './run-files.js';
 import type { UpOptions } from './up.js';
 import { poll } from './wait.js';
 
@@ -43,7 +43,7 @@ export async function startDetached(options: UpOptions, ctx: { bins: EdgionBins;
   const paths = workPaths(options.workDir);
   await ensureWorkDirs(paths);
   const existing = await readUpRunFile(paths.upRunFile);
-  if (existing && isPidAlive(existing.pid)) {
+  if (existing && isPidOurs(existing.pid, 'edgion-ctl')) {
     throw cliError('alreadyRunning', `edgion is already running from ${paths.workDir} (supervisor pid ${existing.pid})`, {
       details: existing,
       hint: `Stop it with "edgion-ctl down --work-dir ${paths.workDir}", or use another --work-dir.`,

@@ -3,7 +3,7 @@
 
 import { cliError } from './errors.js';
 import type { Output } from './output.js';
-import { isPidAlive, readUpRunFile, removeFile, workPaths } from './run-files.js';
+import { isPidAlive, isPidOurs, readUpRunFile, removeFile, workPaths } from './run-files.js';
 import { poll } from './wait.js';
 
 /** The `--json` result of `down`. */
@@ -23,13 +23,15 @@ export async function stopUp(workDir: string, timeoutSeconds: number, out: Outpu
       hint: 'Pass the --work-dir that `edgion-ctl up` used.',
     });
   }
+  // What identifies each process in its command line: the supervisor is edgion-ctl,
+  // the children were given paths inside the work dir.
   const all = [
-    { name: 'supervisor', pid: info.pid },
-    { name: 'controller', pid: info.controllerPid },
-    { name: 'gateway', pid: info.gatewayPid },
-    ...(info.echoPid ? [{ name: 'demo-echo', pid: info.echoPid }] : []),
+    { name: 'supervisor', pid: info.pid, marker: 'edgion-ctl' },
+    { name: 'controller', pid: info.controllerPid, marker: paths.workDir },
+    { name: 'gateway', pid: info.gatewayPid, marker: paths.workDir },
+    ...(info.echoPid ? [{ name: 'demo-echo', pid: info.echoPid, marker: paths.runDir }] : []),
   ];
-  const alive = all.filter((p) => isPidAlive(p.pid));
+  const alive = all.filter((p) => isPidOurs(p.pid, p.marker)).map(({ name, pid }) => ({ name, pid }));
   if (alive.length === 0) {
     await removeFile(paths.upRunFile);
     throw cliError('nothingToStop', `nothing to stop: the processes listed in ${paths.upRunFile} are gone (stale file removed)`);
@@ -39,7 +41,7 @@ export async function stopUp(workDir: string, timeoutSeconds: number, out: Outpu
   // supervisor (it was killed), the orphaned children get the SIGTERM directly.
   // A detached supervisor leads its own process group: signal the group, so the
   // children start draining at once (as with Ctrl-C on a foreground `up`).
-  const supervisorAlive = isPidAlive(info.pid);
+  const supervisorAlive = alive.some((p) => p.name === 'supervisor');
   if (supervisorAlive && info.detached) signalGroup(info.pid, 'SIGTERM');
   else for (const p of supervisorAlive ? alive.filter((x) => x.name === 'supervisor') : alive) signal(p.pid, 'SIGTERM');
 

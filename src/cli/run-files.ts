@@ -4,6 +4,7 @@
 // are only known from there). `edgion-ctl up` writes W/run/up.json once everything is
 // ready; `down`, `status` and the other commands find the processes through these files.
 
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -126,4 +127,20 @@ export function isPidAlive(pid: number | undefined): boolean {
     // EPERM: it exists but belongs to someone else; still alive.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * True when `pid` runs and, where /proc shows command lines (Linux), its command line
+ * contains `marker`. Run files outlive reboots, and a PID from an old up.json may by
+ * now belong to an unrelated program that `down` must not signal.
+ */
+export function isPidOurs(pid: number | undefined, marker: string): boolean {
+  if (!isPidAlive(pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return true; // no /proc (macOS, Windows): trust the PID
+  }
+  return cmdline.includes(marker);
 }

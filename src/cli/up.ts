@@ -21,6 +21,7 @@ import { checkPortsFree } from './ports.js';
 import {
   ensureWorkDirs,
   isPidAlive,
+  isPidOurs,
   readProcessRunFile,
   readUpRunFile,
   removeFile,
@@ -112,7 +113,7 @@ export async function runUp(options: UpOptions, ctx: UpContext): Promise<UpOutco
 
 async function refuseIfAlreadyRunning(paths: WorkPaths): Promise<void> {
   const existing = await readUpRunFile(paths.upRunFile);
-  if (existing && existing.pid !== process.pid && isPidAlive(existing.pid)) {
+  if (existing && existing.pid !== process.pid && isPidOurs(existing.pid, 'edgion-ctl')) {
     throw cliError('alreadyRunning', `edgion is already running from ${paths.workDir} (supervisor pid ${existing.pid})`, {
       details: existing,
       hint: `Stop it with "edgion-ctl down --work-dir ${paths.workDir}", or use another --work-dir.`,
