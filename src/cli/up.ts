@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AdminClient, GatewayApi } from './admin-client.js';
-import { writeDemoConfig, DEMO_REQUEST_HEADER } from './demo/demo-config.js';
+import { writeDemoConfig } from './demo/demo-config.js';
 import { assertBinsExist, type EdgionBins } from './edgion-bins.js';
 import { CliError, cliError } from './errors.js';
 import type { Output } from './output.js';
@@ -33,6 +33,7 @@ import {
 } from './run-files.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
+import { readySummary } from './up-summary.js';
 import { attemptReachable, poll } from './wait.js';
 
 export interface UpOptions {
@@ -343,12 +344,12 @@ class UpSession {
   private async afterWaitFailed(proc: SupervisedProcess, timeoutMessage: string): Promise<undefined> {
     if (this.failure) throw await this.fail(this.failure);
     if (this.supervisor.stopping) return undefined;
-    const log = this.paths.logFile(proc.name === 'demo-echo' ? 'demo-echo' : proc.name);
-    const tail = proc.tail(TAIL_ON_FAILURE);
+    // The demo echo backend writes no log file of its own.
+    const log = proc.name === 'demo-echo' ? null : this.paths.logFile(proc.name);
     throw await this.fail(
       cliError('notReady', timeoutMessage, {
-        details: { process: proc.name, lastLines: tail, log },
-        hint: proc.name === 'demo-echo' ? undefined : `Its full log: ${log}`,
+        details: { process: proc.name, lastLines: proc.tail(TAIL_ON_FAILURE), log },
+        hint: log ? `Its full log: ${log}` : undefined,
       }),
       proc,
     );
@@ -392,36 +393,4 @@ class UpSession {
 
 function adminUrlOf(run: ProcessRunFile): string {
   return (run.adminUrl ?? `http://127.0.0.1:${run.ports.admin}`).replace(/\/+$/, '');
-}
-
-/** What runs where: printed by a foreground `up` and by `up --detach`. */
-export function readySummary(info: UpRunFile): string[] {
-  const show = (p: string) => displayPath(p);
-  const lines = [
-    info.detached
-      ? `edgion is running in the background (supervisor pid ${info.pid})`
-      : `edgion is up (supervisor pid ${info.pid}; Ctrl-C stops everything)`,
-    `  controller   pid ${info.controllerPid}   admin ${info.controllerUrl}   grpc 127.0.0.1:${info.ports.controllerGrpc}`,
-    `  gateway      pid ${info.gatewayPid}   admin ${info.gatewayUrl}`,
-    `  conf dir     ${show(info.confDir)}`,
-    `  work dir     ${show(info.workDir)}`,
-    `  logs         ${Object.values(info.logs).map(show).join(', ')}`,
-  ];
-  if (info.detached) lines.push(`  stop with    edgion-ctl down --work-dir ${show(info.workDir)}`);
-  if (info.demo) {
-    const base = `http://127.0.0.1:${info.ports.demoListener}`;
-    lines.push(
-      '',
-      `Demo: a Gateway on 127.0.0.1:${info.ports.demoListener} routes to a built-in echo backend (127.0.0.1:${info.ports.demoEcho}).`,
-      `  try: curl -i ${base}/hello`,
-      `       curl -s ${base}/headers    (the route adds the request header ${DEMO_REQUEST_HEADER}; the echo shows it)`,
-      `  edit ${show(path.join(info.confDir, '*.yaml'))} and watch it reload`,
-    );
-  }
-  return lines;
-}
-
-function displayPath(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }

@@ -3,7 +3,8 @@ import { BaseCommand } from '../cli/base-command.js';
 import { startDetached } from '../cli/detach.js';
 import { resolveBins } from '../cli/edgion-bins.js';
 import type { UpRunFile } from '../cli/run-files.js';
-import { readySummary, runUp, type UpOptions, type UpOutcome } from '../cli/up.js';
+import { runUp, type UpOptions, type UpOutcome } from '../cli/up.js';
+import { readySummary } from '../cli/up-summary.js';
 
 const port = (description: string, defaultPort: number) =>
   Flags.integer({ description: `${description} (0 picks a free port)`, default: defaultPort, min: 0, max: 65535, helpValue: 'PORT' });
