@@ -88,8 +88,8 @@ async function stop(signal: string): Promise<void> {
   logger.flush();
   process.exit(0);
 }
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
 process.on('uncaughtException', (err) => {
   logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception in the controller');
   logger.flush();
