@@ -8,7 +8,10 @@ import { emptySnapshot } from '../ir/index.js';
 import type { Logger } from '../shared/logger.js';
 import { compileSnapshot, type CompileDeps } from './compile/compile-snapshot.js';
 import type { GatewayRuntime } from './compile/runtime.js';
-import { HttpListeners, type ListenerState, type RuntimeRef } from './listeners/http-listeners.js';
+import { ListenerManager, type ListenerState, type PortSpec, type RuntimeRef } from './listeners/listener-manager.js';
+import { HttpPortServer } from './listeners/http-port.js';
+import { HttpsPortServer } from './listeners/https-port.js';
+import { CertStore } from './tls/cert-store.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
@@ -30,6 +33,16 @@ export interface ApplyResult {
   error?: string;
 }
 
+/** The HTTP and HTTPS ports of a runtime, one bind per address. */
+function httpPortSpecs(runtime: GatewayRuntime, bindOverride: string | undefined): PortSpec[] {
+  const out: PortSpec[] = [];
+  for (const port of runtime.httpPorts.values()) {
+    const addresses = bindOverride ? [bindOverride] : port.bindAddresses.length ? port.bindAddresses : [undefined];
+    for (const address of addresses) out.push({ family: port.tls ? 'https' : 'http', port: port.port, address, protocol: port.tls ? 'HTTPS' : 'HTTP' });
+  }
+  return out;
+}
+
 export class DataPlane implements RejectLogger {
   readonly metrics = new GatewayMetrics();
   readonly pools = new UpstreamPools();
@@ -37,7 +50,8 @@ export class DataPlane implements RejectLogger {
   readonly accessLog: AccessLog | undefined;
   readonly proxy: HttpProxy;
   private readonly runtimeRef: RuntimeRef;
-  private readonly listeners: HttpListeners;
+  private readonly listeners: ListenerManager;
+  readonly certs = new CertStore();
   private readonly compileDeps: CompileDeps = {};
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
@@ -45,7 +59,16 @@ export class DataPlane implements RejectLogger {
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
     this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
-    this.listeners = new HttpListeners(this.runtimeRef, this.proxy, opts.logger, this, opts.bindAddress);
+    const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this };
+    this.listeners = new ListenerManager(
+      {
+        http: (spec, rt) => new HttpPortServer(spec, rt, frontend, opts.logger),
+        https: (spec, rt) => new HttpsPortServer(spec, rt, frontend, this.certs, opts.logger),
+      },
+      [httpPortSpecs],
+      opts.logger,
+      opts.bindAddress,
+    );
     this.metrics.addCounter('edgion_access_log_dropped_total', 'Access log lines dropped because the disk could not keep up', () => this.accessLog?.dropped ?? 0);
     this.metrics.addGauge('edgion_config_version', 'Version of the configuration snapshot in use', () => this.runtimeRef.current.version);
   }
@@ -72,6 +95,7 @@ export class DataPlane implements RejectLogger {
     this.runtimeRef.current = runtime;
     const listeners = await this.listeners.apply(runtime);
     this.retainUpstreams(runtime);
+    this.certs.retain(runtime);
     return { version: runtime.version, listeners };
   }
 

@@ -11,7 +11,7 @@ import { VERSION } from '../shared/version.js';
 import { ConfigClient, type AppliedReport } from './sync/config-client.js';
 import { gatewayAdminHandler } from './admin/admin-api.js';
 import type { ApplyResult } from './data-plane.js';
-import type { ListenerState } from './listeners/http-listeners.js';
+import type { ListenerState } from './listeners/listener-manager.js';
 import type { WorkerHandle, WorkerMetrics } from './workers.js';
 
 export interface GatewayPrimaryOptions {

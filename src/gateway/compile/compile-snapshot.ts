@@ -44,6 +44,8 @@ export function listenerSettings(gw: GatewayIR): ListenerSettings {
     backendRequestTimeoutMs: c.httpTimeout.backend.requestTimeoutMs,
     backendIdleTimeoutMs: c.httpTimeout.backend.idleTimeoutMs,
     maxRetries: c.maxRetries,
+    requireSniHostMatch: c.securityProtect.requireSniHostMatch,
+    ...(c.securityProtect.fallbackSni ? { fallbackSni: c.securityProtect.fallbackSni } : {}),
     ...(redirect ? { httpsRedirectPort: redirectPort } : {}),
   };
 }
@@ -99,6 +101,11 @@ function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, d
   };
 }
 
+/** `edgion.io/enable-http2: "false"` (or 0, no, off) turns HTTP/2 off for a Gateway's listeners. */
+export function http2Enabled(gw: GatewayIR): boolean {
+  return !/^(false|0|no|off)$/i.test((gw.annotations['edgion.io/enable-http2'] ?? '').trim());
+}
+
 const isHttpListener = (l: ListenerIR): boolean => l.programmed && (l.protocol === 'HTTP' || l.protocol === 'HTTPS');
 
 export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): GatewayRuntime {
@@ -112,7 +119,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       if (!isHttpListener(l)) continue;
       let port = httpPorts.get(l.port);
       if (port === undefined) {
-        port = { port: l.port, tls: l.protocol === 'HTTPS', bindAddresses: gw.bindAddresses, listeners: new HostIndex(), connection: settings };
+        port = { port: l.port, tls: l.protocol === 'HTTPS', http2: http2Enabled(gw), bindAddresses: gw.bindAddresses, listeners: new HostIndex(), connection: settings };
         httpPorts.set(l.port, port);
       } else if (port.tls !== (l.protocol === 'HTTPS')) {
         continue; // mixed HTTP/HTTPS on one port: the controller reports the conflict; first one wins

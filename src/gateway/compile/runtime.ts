@@ -21,6 +21,8 @@ export interface GatewayRuntime {
 export interface HttpPortRuntime {
   port: number;
   tls: boolean;
+  /** HTTP/2: h2c prior knowledge on plain ports, ALPN h2 on TLS ports (Gateway annotation `edgion.io/enable-http2`). */
+  http2: boolean;
   /** Empty = all interfaces. */
   bindAddresses: string[];
   /** Listeners on this port by hostname (`*` = no hostname): the most specific one owns a host. */
@@ -42,6 +44,10 @@ export interface ListenerSettings {
   backendRequestTimeoutMs: number;
   backendIdleTimeoutMs: number;
   maxRetries: number;
+  /** TLS: certificate host used when a client sends no SNI. */
+  fallbackSni?: string;
+  /** TLS: the Host header must match the SNI (else 421). */
+  requireSniHostMatch: boolean;
   /** `edgion.io/http-to-https-redirect`: the HTTPS port to redirect to. */
   httpsRedirectPort?: number;
 }

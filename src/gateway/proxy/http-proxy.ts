@@ -26,7 +26,14 @@ export interface HttpProxyDeps {
   metrics: GatewayMetrics;
   pools: UpstreamPools;
   balancers: Balancers;
+  /**
+   * Checks that run once the listener is known and before routing (TLS SNI/Host match, client
+   * certificate details, ACME HTTP-01 challenges...). The first that returns a Reply answers.
+   */
+  guards?: RequestGuard[];
 }
+
+export type RequestGuard = (ctx: RequestContext) => Reply | undefined;
 
 /** Headers the gateway sets itself on the upstream request; the client's copies are replaced. */
 const REPLACED = new Set(['x-forwarded-for', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host', 'x-trace-id', 'expect']);
@@ -50,6 +57,7 @@ export class HttpProxy implements ProxyCallbacks {
   handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
     const ctx = new RequestContext(req, res, runtime, port.port, this);
     ctx.tls = tls;
+    if (tls) ctx.sni = (req.socket as { servername?: string | false }).servername || undefined;
     const m = this.deps.metrics;
     m.active++;
     (res as unknown as { [kCtx]?: RequestContext })[kCtx] = ctx;
@@ -70,6 +78,11 @@ export class HttpProxy implements ProxyCallbacks {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
+      if (name.charCodeAt(0) === 58 /* : */) {
+        // HTTP/2 pseudo-headers: the authority is the Host; the rest is already in method and url.
+        if (name === ':authority') host ??= value;
+        continue;
+      }
       if (HOP_BY_HOP.has(name)) {
         if (name === 'connection') connection = value;
         else if (name === 'transfer-encoding') ctx.hasBody = true;
@@ -82,7 +95,10 @@ export class HttpProxy implements ProxyCallbacks {
         else if (name === 'x-forwarded-host') xfh = value;
         continue;
       }
-      if (name === 'host') host = host === undefined ? value : host;
+      if (name === 'host') {
+        host ??= value;
+        continue; // re-added below from the normalised value so HTTP/2 and HTTP/1 upstreams agree
+      }
       else if (name === 'content-length' && value !== '0') ctx.hasBody = true;
       up.push(name, value);
     }
@@ -102,6 +118,7 @@ export class HttpProxy implements ProxyCallbacks {
       return this.reply(ctx, { status: 400, body: 'missing Host header', error: GatewayError.HostMissing });
     }
     ctx.host = normalizeHost(host);
+    up.push('host', host);
 
     const listener = port.listeners.lookup(ctx.host);
     if (listener === undefined) {
@@ -113,6 +130,13 @@ export class HttpProxy implements ProxyCallbacks {
 
     if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
       return this.reply(ctx, { status: 400, body: `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, error: GatewayError.XffHeaderTooLong });
+    }
+    const guards = this.deps.guards;
+    if (guards !== undefined) {
+      for (let i = 0; i < guards.length; i++) {
+        const r = guards[i]!(ctx);
+        if (r !== undefined) return this.reply(ctx, r);
+      }
     }
     if (s.httpsRedirectPort !== undefined && !tls) {
       const portPart = s.httpsRedirectPort === 443 ? '' : `:${s.httpsRedirectPort}`;
@@ -292,7 +316,7 @@ export class HttpProxy implements ProxyCallbacks {
     const a = ctx.currentAttempt!;
     a.endedAt = performance.now();
     if (!ctx.streaming) return;
-    if (trailers && ctx.res.chunkedEncoding) {
+    if (trailers && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
       const t: Record<string, string> = {};
       let any = false;
       for (const k in trailers) {

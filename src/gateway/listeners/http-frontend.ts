@@ -1,0 +1,95 @@
+// The HTTP side of a listener port, independent of how bytes arrive: an HTTP/1.1 server and an
+// HTTP/2 server that never listen themselves. The port server hands each accepted connection to
+// one of them (plain: by sniffing the HTTP/2 preface; TLS: by ALPN).
+
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { GatewayRuntime, HttpPortRuntime, ListenerSettings } from '../compile/runtime.js';
+import type { HttpProxy } from '../proxy/http-proxy.js';
+import { answerClientError, type RejectLogger } from '../proxy/client-errors.js';
+import type { RuntimeRef } from './listener-manager.js';
+
+export interface FrontendDeps {
+  runtimeRef: RuntimeRef;
+  proxy: HttpProxy;
+  rejects: RejectLogger;
+}
+
+export class HttpFrontend {
+  readonly http1: http.Server;
+  readonly http2: http2.Http2Server;
+  /** Set when the port left the configuration: remaining requests get Connection: close. */
+  closing = false;
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(
+    private readonly port: number,
+    private readonly tls: boolean,
+    settings: ListenerSettings,
+    private readonly deps: FrontendDeps,
+  ) {
+    this.http1 = http.createServer({
+      requireHostHeader: false, // answered by the proxy, so the rejection is logged like any other
+      maxHeaderSize: settings.maxHeaderBytes,
+      joinDuplicateHeaders: false,
+      keepAlive: true,
+    });
+    this.http1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
+    this.http1.on('clientError', (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, port, deps.rejects));
+    // Node starts its header/request timeout checks when a server emits 'listening'; these servers
+    // never listen (connections are handed to them), so start the checks explicitly.
+    this.http1.emit('listening');
+
+    this.http2 = http2.createServer({ maxSessionMemory: 64, settings: { maxConcurrentStreams: 1000 } });
+    this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => this.onRequest(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
+    this.http2.on('session', (s: http2.ServerHttp2Session) => {
+      this.sessions.add(s);
+      s.once('close', () => this.sessions.delete(s));
+    });
+    this.http2.on('sessionError', () => undefined);
+    this.update(settings);
+  }
+
+  update(s: ListenerSettings): void {
+    this.http1.keepAliveTimeout = s.clientKeepaliveTimeoutMs;
+    this.http1.headersTimeout = Math.min(s.clientReadTimeoutMs, 60_000);
+    this.http1.requestTimeout = s.clientReadTimeoutMs * 5;
+    this.http1.maxRequestsPerSocket = s.keepaliveRequestLimit > 0 ? s.keepaliveRequestLimit : 0;
+    this.http2.setTimeout(s.clientKeepaliveTimeoutMs);
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.closing && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+    const rt: GatewayRuntime = this.deps.runtimeRef.current;
+    const pr: HttpPortRuntime | undefined = rt.httpPorts.get(this.port);
+    if (pr === undefined) {
+      res.writeHead(503, { server: 'edgion', 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`503 Service Unavailable: listener on port ${this.port} is being removed\n`);
+      return;
+    }
+    this.deps.proxy.handle(req, res, rt, pr, this.tls);
+  }
+
+  /** Hands an accepted connection to HTTP/1.1 or HTTP/2. */
+  accept(socket: Duplex, h2: boolean): void {
+    (h2 ? this.http2 : this.http1).emit('connection', socket);
+  }
+
+  /**
+   * Lets requests in flight finish and closes connections as they go idle; whatever is still open
+   * after `graceMs` is cut. `openConnections` tells how many accepted sockets are still open.
+   */
+  async close(graceMs: number, openConnections: () => number): Promise<void> {
+    this.closing = true;
+    for (const s of this.sessions) s.close(); // HTTP/2: GOAWAY, streams in flight finish
+    const deadline = Date.now() + graceMs;
+    while (openConnections() > 0 && Date.now() < deadline) {
+      this.http1.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    this.http1.closeAllConnections();
+    for (const s of this.sessions) s.destroy();
+  }
+}
