@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import type { FileSource } from './source/file-source.js';
 import { ResourceStore, type Obj, type StoredResource } from './store/resource-store.js';
 import { identifyAll, type ExtraValidator } from './validate/identify.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { translate } from './translate/translate.js';
 import type { ResourceView } from './translate/context.js';
 import { invalidStatus } from './translate/invalid-status.js';
@@ -22,6 +23,7 @@ export interface ControllerOptions {
   validator: SchemaValidator;
   logger: Logger;
   extraValidator?: ExtraValidator;
+  plugins?: PluginRegistry;
   controllerName?: string;
   now?: () => Date;
 }
@@ -76,7 +78,11 @@ export class Controller {
       if (!r.good) continue;
       views.push({ kind: r.kind, namespace: r.namespace, name: r.name, key: r.key, obj: r.good, generation: r.goodGeneration, order: r.order, previousStatus: r.status });
     }
-    const result = translate({ resources: views, controllerName: this.controllerName, now });
+    const rejected = this.store
+      .all()
+      .filter((r) => !r.good)
+      .map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ') }));
+    const result = translate({ resources: views, rejected, controllerName: this.controllerName, now, ...(this.opts.plugins ? { plugins: this.opts.plugins } : {}) });
     this.semanticDiagnostics = result.diagnostics;
     for (const r of this.store.all()) {
       const errors = r.diagnostics.filter((d) => d.severity === 'error');

@@ -12,6 +12,8 @@ import { Applier } from './apply.js';
 import { Controller } from './controller.js';
 import { FileSource } from './source/file-source.js';
 import { ConfigServer } from './sync/config-server.js';
+import { builtinRegistry } from '../plugins/registry.js';
+import { pluginConfigValidator } from './validate/plugin-configs.js';
 
 const USAGE = `usage: edgion-controller --conf-dir DIR [--work-dir W] [--admin-port 5800] [--grpc-port 5810]
                          [--admin-bind 127.0.0.1] [--grpc-bind 127.0.0.1] [--admin-token T] [--log-level info]`;
@@ -45,12 +47,14 @@ const token = flags['admin-token'] ?? process.env.EDGION_ADMIN_TOKEN;
 
 let ready = false;
 const validator = new SchemaValidator();
+const plugins = builtinRegistry();
+const extraValidator = pluginConfigValidator(plugins);
 let controller: Controller;
 const source = new FileSource({ dir: confDir, logger, onChange: () => controller.reload('file change') });
-controller = new Controller({ source, validator, logger });
+controller = new Controller({ source, validator, logger, extraValidator, plugins });
 const configServer = new ConfigServer(logger);
 controller.onSnapshot((s) => configServer.publish(s));
-const applier = new Applier(controller, source, validator);
+const applier = new Applier(controller, source, validator, extraValidator);
 let admin: AdminServer;
 
 try {

@@ -12,6 +12,11 @@ import { ListenerManager, type ListenerState, type PortSpec, type RuntimeRef } f
 import { HttpPortServer } from './listeners/http-port.js';
 import { HttpsPortServer } from './listeners/https-port.js';
 import { CertStore } from './tls/cert-store.js';
+import { PluginHost } from './plugins-engine/plugin-host.js';
+import { PluginRunner } from './plugins-engine/plugin-steps.js';
+import { LocalCounters } from './plugins-engine/local-counters.js';
+import { builtinRegistry } from '../plugins/registry.js';
+import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
@@ -25,6 +30,8 @@ export interface DataPlaneOptions {
   /** Write the access log (default true). */
   accessLog?: boolean;
   bindAddress?: string;
+  /** Counters shared by every worker (rate limits); a process-local store when absent. */
+  counters?: SharedCounters;
 }
 
 export interface ApplyResult {
@@ -52,12 +59,32 @@ export class DataPlane implements RejectLogger {
   private readonly runtimeRef: RuntimeRef;
   private readonly listeners: ListenerManager;
   readonly certs = new CertStore();
-  private readonly compileDeps: CompileDeps = {};
+  private readonly compileDeps: CompileDeps;
+  readonly plugins: PluginHost;
+  readonly pluginRunner: PluginRunner;
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
-    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers });
+    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters() });
+    this.pluginRunner = new PluginRunner(this.plugins, {
+      stats: (type) => this.metrics.plugin(type),
+      onError: (ctx, set, entry, err) => {
+        const route = ctx.rule ? `HTTPRoute ${ctx.rule.routeKey} rule ${ctx.rule.ruleIndex}` : 'global plugins';
+        opts.logger.error(
+          { plugin: entry.type, plugins: set, at: entry.where, route, traceId: ctx.traceId, err: (err as Error)?.stack ?? String(err) },
+          `plugin ${entry.type} (EdgionPlugins ${set} ${entry.where}) failed on ${route}: ${(err as Error)?.message ?? String(err)}`,
+        );
+      },
+    });
+    this.compileDeps = {
+      extraFilter: (f) => {
+        if (f.type !== 'ExtensionRef') return undefined;
+        return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
+      },
+      globalSteps: (keys) => keys.map((k) => this.pluginRunner.extensionRefStep(k)),
+    };
+    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
     const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this };
     this.listeners = new ListenerManager(
@@ -86,6 +113,7 @@ export class DataPlane implements RejectLogger {
   private async applyNow(snapshot: Snapshot): Promise<ApplyResult> {
     let runtime: GatewayRuntime;
     try {
+      this.plugins.prepare(snapshot);
       runtime = compileSnapshot(snapshot, this.compileDeps);
     } catch (err) {
       // The controller validated everything; a failure here is a bug. Keep serving the last good runtime.

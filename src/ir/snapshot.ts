@@ -34,8 +34,15 @@ export interface Snapshot {
   /** Certificates by key (`ns/name` of the Secret), PEM. */
   tlsBundles: Record<string, TlsBundleIR>;
   edgionTls: EdgionTlsIR[];
+  /** LinkSys (external systems: redis, webhook...) by `ns/name`, secrets resolved. */
+  linkSys: Record<string, LinkSysIR>;
   /** The accepted resources by kind, as the gateway admin API shows them (no Secrets). */
   resources: Record<string, unknown[]>;
+}
+
+export interface LinkSysIR {
+  type: string;
+  config: Record<string, unknown>;
 }
 
 export interface GatewayIR {
@@ -69,6 +76,7 @@ export function emptySnapshot(controllerId = '', version = 0): Snapshot {
     streamPluginSets: {},
     tlsBundles: {},
     edgionTls: [],
+    linkSys: {},
     resources: {},
   };
 }

@@ -1,6 +1,7 @@
 // Inputs of one translation and the indexes every stage shares. Built once per translation.
 
 import type { Diagnostic } from '../../shared/diagnostics.js';
+import type { PluginRegistry } from '../../plugins/registry.js';
 import type { Condition } from './conditions.js';
 import { ConditionBuilder, conditionsOf } from './conditions.js';
 
@@ -22,8 +23,12 @@ export interface ResourceView {
 
 export interface TranslateInput {
   resources: ResourceView[];
+  /** Resources that exist but never had a valid version (references to them fail closed). */
+  rejected?: { kind: string; namespace: string | undefined; name: string; reason: string }[];
   controllerName: string;
   now: Date;
+  /** Plugin registry (secret references of plugin configs); absent = plugins pass through. */
+  plugins?: PluginRegistry;
 }
 
 export function nsName(r: { namespace?: string | undefined; name: string }): string {

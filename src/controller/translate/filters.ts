@@ -112,7 +112,8 @@ export function translateFilters(
         }
         const key = `${from.namespace}/${String(ref.name)}`;
         if (!ctx.get('EdgionPlugins', from.namespace, String(ref.name))) {
-          problems.push({ reason: 'RefNotFound', message: `EdgionPlugins ${key} does not exist; requests on this rule get 500 until it does` });
+          const rejected = ctx.input.rejected?.some((r) => r.kind === 'EdgionPlugins' && r.namespace === from.namespace && r.name === String(ref.name));
+          problems.push({ reason: 'RefNotFound', message: `EdgionPlugins ${key} ${rejected ? 'is invalid' : 'does not exist'}; requests on this rule get 500 until it ${rejected ? 'is fixed' : 'does'}` });
         }
         out.push({ type: 'ExtensionRef', pluginSet: key });
         break;

@@ -2,17 +2,29 @@
 // translation (a resource with an invalid entry never becomes "good"); here they are normalised
 // and every plugin set a route references is present, valid or not (fail closed, DECISIONS §26).
 
-import type { PluginEntryIR, PluginSetIR, StreamPluginSetIR } from '../../ir/index.js';
+import type { LinkSysIR, PluginEntryIR, PluginSetIR, StreamPluginSetIR } from '../../ir/index.js';
+import { secretData } from './secrets.js';
 import { PLUGIN_STAGES } from '../../ir/index.js';
 import type { Obj, TranslateContext } from './context.js';
 
-function entries(list: unknown): PluginEntryIR[] {
-  return ((list ?? []) as Obj[]).map((e) => ({
-    type: String(e.type),
-    enable: e.enable !== false,
-    config: e.config ?? {},
-    ...(e.conditions !== undefined ? { conditions: e.conditions } : {}),
-  }));
+/** Entries with their Secrets resolved; missing Secrets are collected in `missing`. */
+function entries(ctx: TranslateContext, ns: string, list: unknown, missing: string[]): PluginEntryIR[] {
+  return ((list ?? []) as Obj[]).map((e) => {
+    const type = String(e.type);
+    const config = e.config ?? {};
+    const out: PluginEntryIR = { type, enable: e.enable !== false, config, ...(e.conditions !== undefined ? { conditions: e.conditions } : {}) };
+    const refs = ctx.input.plugins?.secretRefs(type, config) ?? [];
+    if (refs.length) {
+      out.secrets = {};
+      for (const ref of refs) {
+        const refNs = ref.namespace ?? ns;
+        const data = secretData(ctx, refNs, ref.name);
+        if (data) out.secrets[`${refNs}/${ref.name}`] = data;
+        else missing.push(`${type}: Secret ${refNs}/${ref.name} does not exist`);
+      }
+    }
+    return out;
+  });
 }
 
 export function translatePluginSets(ctx: TranslateContext): Record<string, PluginSetIR> {
@@ -30,10 +42,24 @@ export function translatePluginSets(ctx: TranslateContext): Record<string, Plugi
       upstreamResponsePlugins: [],
       upstreamResponseBodyFilterPlugins: [],
     };
-    for (const stage of PLUGIN_STAGES) set[stage] = entries(spec[stage]);
+    const missing: string[] = [];
+    for (const stage of PLUGIN_STAGES) set[stage] = entries(ctx, set.namespace, spec[stage], missing);
     out[key] = set;
     const c = ctx.conditions(p);
-    ctx.statuses.set(p.key, { conditions: [c.make('Accepted', true, 'Accepted', 'EdgionPlugins accepted'), c.make('Ready', true, 'Ready', 'Ready')] });
+    for (const m of missing) ctx.warn(p, 'spec', `${m}; the plugin runs without it (an auth plugin then rejects every request)`);
+    ctx.statuses.set(p.key, {
+      conditions: [
+        c.make('Accepted', true, 'Accepted', 'EdgionPlugins accepted'),
+        missing.length ? c.make('ResolvedRefs', false, 'RefNotFound', missing.join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'),
+        c.make('Ready', true, 'Ready', 'Ready'),
+      ],
+    });
+  }
+  // Referenced but never valid: present and invalid, so routes using it fail closed (DECISIONS §26).
+  for (const r of ctx.input.rejected ?? []) {
+    if (r.kind !== 'EdgionPlugins') continue;
+    const key = `${r.namespace ?? 'default'}/${r.name}`;
+    out[key] ??= { key, namespace: r.namespace ?? 'default', name: r.name, valid: false, error: r.reason, requestPlugins: [], upstreamResponseFilterPlugins: [], upstreamResponsePlugins: [], upstreamResponseBodyFilterPlugins: [] };
   }
   return out;
 }
@@ -43,9 +69,35 @@ export function translateStreamPluginSets(ctx: TranslateContext): Record<string,
   for (const p of ctx.all('EdgionStreamPlugins')) {
     const spec = (p.obj.spec ?? {}) as Obj;
     const key = `${p.namespace ?? 'default'}/${p.name}`;
-    out[key] = { key, namespace: p.namespace ?? 'default', name: p.name, valid: true, plugins: entries(spec.plugins), tlsRoutePlugins: entries(spec.tlsRoutePlugins) };
+    const missing: string[] = [];
+    out[key] = { key, namespace: p.namespace ?? 'default', name: p.name, valid: true, plugins: entries(ctx, p.namespace ?? 'default', spec.plugins, missing), tlsRoutePlugins: entries(ctx, p.namespace ?? 'default', spec.tlsRoutePlugins, missing) };
     const c = ctx.conditions(p);
     ctx.statuses.set(p.key, { conditions: [c.make('Accepted', true, 'Accepted', 'EdgionStreamPlugins accepted'), c.make('Ready', true, 'Ready', 'Ready')] });
+  }
+  return out;
+}
+
+/** LinkSys resources by `ns/name`, with `auth.secretRef` credentials resolved into `auth`. */
+export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysIR> {
+  const out: Record<string, LinkSysIR> = {};
+  for (const l of ctx.all('LinkSys')) {
+    const spec = (l.obj.spec ?? {}) as Obj;
+    const config = structuredClone((spec.config ?? {}) as Record<string, unknown>);
+    const auth = config.auth as Obj | undefined;
+    const ref = auth?.secretRef as Obj | undefined;
+    if (auth && ref && typeof ref.name === 'string') {
+      const data = secretData(ctx, String(ref.namespace ?? l.namespace ?? 'default'), ref.name);
+      if (data) {
+        const u = data[String(ref.usernameKey ?? 'username')];
+        const p = data[String(ref.passwordKey ?? 'password')];
+        if (u !== undefined) auth.username = u;
+        if (p !== undefined) auth.password = p;
+      } else {
+        ctx.warn(l, 'spec.config.auth.secretRef', `Secret ${String(ref.namespace ?? l.namespace)}/${ref.name} does not exist`);
+      }
+      delete auth.secretRef;
+    }
+    out[`${l.namespace ?? 'default'}/${l.name}`] = { type: String(spec.type ?? ''), config };
   }
   return out;
 }

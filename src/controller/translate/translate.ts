@@ -7,7 +7,7 @@ import type { Diagnostic } from '../../shared/diagnostics.js';
 import { TranslateContext, type Obj, type TranslateInput } from './context.js';
 import { translateGatewayClasses, translateGateways, writeGatewayStatuses, type GatewayState } from './gateways.js';
 import { translateHttpRoutes } from './http-routes.js';
-import { translatePluginSets, translateStreamPluginSets } from './plugins.js';
+import { translateLinkSys, translatePluginSets, translateStreamPluginSets } from './plugins.js';
 
 export type SnapshotContent = Omit<Snapshot, 'version' | 'controllerId' | 'generatedAt'>;
 
@@ -55,6 +55,7 @@ export function translate(input: TranslateInput): TranslateResult {
       streamPluginSets,
       tlsBundles,
       edgionTls: [],
+      linkSys: translateLinkSys(ctx),
       resources,
     },
     statuses: ctx.statuses,

@@ -7,8 +7,11 @@ import type { ParsedDocument, ParsedFile } from '../source/yaml-documents.js';
 import type { IncomingResource, Obj } from '../store/resource-store.js';
 import { resourceKey } from '../store/resource-store.js';
 
-/** Extra semantic validation a kind may need beyond its schema (plugin configs, for example). */
-export type ExtraValidator = (kind: string, value: Obj) => { path: string; message: string; severity?: 'error' | 'warning' }[];
+/**
+ * Extra semantic validation a kind may need beyond its schema (plugin configs, for example). It
+ * may return a normalised copy of the value (plugin configs with their defaults applied).
+ */
+export type ExtraValidator = (kind: string, value: Obj) => { problems: { path: string; message: string; severity?: 'error' | 'warning' }[]; value?: Obj };
 
 function pathArray(path: string): (string | number)[] {
   const out: (string | number)[] = [];
@@ -55,8 +58,11 @@ export function identifyDocument(doc: ParsedDocument, validator: SchemaValidator
     resource: d.resource ?? ref,
     location: { ...loc, line: d.path ? doc.lineOf(pathArray(d.path)) : doc.line },
   }));
+  let validated = value as Obj;
   if (!diagnostics.some((d) => d.severity === 'error') && extra) {
-    for (const p of extra(info.kind, value as Obj)) {
+    const x = extra(info.kind, validated);
+    if (x.value) validated = x.value;
+    for (const p of x.problems) {
       diagnostics.push({ severity: p.severity ?? 'error', code: 'EDG_INVALID', resource: ref, path: p.path, message: p.message, location: { ...loc, line: doc.lineOf(pathArray(p.path)) } });
     }
   }
@@ -68,7 +74,7 @@ export function identifyDocument(doc: ParsedDocument, validator: SchemaValidator
       name,
       source: { file: doc.file, doc: doc.index, line: doc.line, lineOf: doc.lineOf },
       current: withNs,
-      validated: ok ? (value as Obj) : undefined,
+      validated: ok ? validated : undefined,
       diagnostics,
     },
     diagnostics,

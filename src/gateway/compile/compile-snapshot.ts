@@ -24,7 +24,9 @@ import {
 /** Extension points the compiler needs (plugin sets, mirrors); absent in unit tests. */
 export interface CompileDeps {
   /** Builds the step for a non-built-in filter (ExtensionRef, RequestMirror, CORS...). */
-  extraFilter?(filter: FilterIR, snapshot: Snapshot): { request?: RequestStep; response?: ResponseHeaderStep } | undefined;
+  extraFilter?(filter: FilterIR, snapshot: Snapshot): { request?: RequestStep; response?: ResponseHeaderStep; cors?: boolean } | undefined;
+  /** Steps for a Gateway's globalPluginsRef (EdgionPlugins keys). */
+  globalSteps?(keys: string[]): RequestStep[];
 }
 
 export function listenerSettings(gw: GatewayIR): ListenerSettings {
@@ -54,9 +56,10 @@ function valueMatchers(list: { name: string; type: 'Exact' | 'RegularExpression'
   return list.map((m) => (m.type === 'RegularExpression' ? { name: m.name, regex: compileUserRegex(m.value) } : { name: m.name, exact: m.value }));
 }
 
-function compileFilters(filters: FilterIR[], snapshot: Snapshot, deps: CompileDeps): { steps: RequestStep[]; responseSteps: ResponseHeaderStep[] } {
+function compileFilters(filters: FilterIR[], snapshot: Snapshot, deps: CompileDeps): { steps: RequestStep[]; responseSteps: ResponseHeaderStep[]; cors: boolean } {
   const steps: RequestStep[] = [];
   const responseSteps: ResponseHeaderStep[] = [];
+  let cors = false;
   for (const f of filters) {
     switch (f.type) {
       case 'RequestHeaderModifier':
@@ -75,15 +78,19 @@ function compileFilters(filters: FilterIR[], snapshot: Snapshot, deps: CompileDe
         const extra = deps.extraFilter?.(f, snapshot);
         if (extra?.request) steps.push(extra.request);
         if (extra?.response) responseSteps.push(extra.response);
+        if (extra?.cors) cors = true;
       }
     }
   }
-  return { steps, responseSteps };
+  return { steps, responseSteps, cors };
 }
 
 function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, deps: CompileDeps): CompiledRule {
-  const { steps, responseSteps } = compileFilters(rule.filters, snapshot, deps);
-  const backends: CompiledBackend[] = rule.backends.map((ref) => ({ ref, ...compileFilters(ref.filters, snapshot, deps) }));
+  const { steps, responseSteps, cors } = compileFilters(rule.filters, snapshot, deps);
+  const backends: CompiledBackend[] = rule.backends.map((ref) => {
+    const f = compileFilters(ref.filters, snapshot, deps);
+    return { ref, steps: f.steps, responseSteps: f.responseSteps };
+  });
   return {
     routeKey: route.key,
     routeNamespace: route.namespace,
@@ -93,6 +100,7 @@ function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, d
     responseSteps,
     backends,
     picker: new WeightedPicker(backends),
+    cors,
     ...(rule.timeouts.requestMs !== undefined ? { requestTimeoutMs: rule.timeouts.requestMs } : {}),
     ...(rule.timeouts.backendRequestMs !== undefined ? { backendRequestTimeoutMs: rule.timeouts.backendRequestMs } : {}),
     ...(route.maxRetries !== undefined ? { maxRetries: route.maxRetries } : {}),
@@ -115,6 +123,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
 
   for (const gw of gateways) {
     const settings = listenerSettings(gw);
+    const globalSteps = gw.config.globalPlugins.length && deps.globalSteps ? deps.globalSteps(gw.config.globalPlugins) : [];
     for (const l of gw.listeners) {
       if (!isHttpListener(l)) continue;
       let port = httpPorts.get(l.port);
@@ -124,7 +133,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       } else if (port.tls !== (l.protocol === 'HTTPS')) {
         continue; // mixed HTTP/HTTPS on one port: the controller reports the conflict; first one wins
       }
-      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex() };
+      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex(), globalSteps };
       const owner = port.listeners.getOrCreate(l.hostname ?? '*', () => lr);
       if (owner === lr) listenersByKey.set(`${gw.key}#${l.name}`, lr);
     }

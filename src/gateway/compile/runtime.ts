@@ -58,6 +58,8 @@ export interface ListenerRuntime {
   settings: ListenerSettings;
   /** Route tables by request host (exact, wildcard, `*`). */
   hosts: HostIndex<HostRoutes>;
+  /** EdgionGatewayConfig globalPluginsRef: request plugins run before every route's own. */
+  globalSteps: RequestStep[];
 }
 
 export interface HostRoutes {
@@ -88,6 +90,8 @@ export interface CompiledRule {
   maxRetries?: number;
   retry?: RetryIR;
   sessionPersistence?: SessionPersistenceIR;
+  /** An ExtensionRef of this rule runs a Cors plugin: preflights are left to it. */
+  cors: boolean;
 }
 
 /** Nginx-style smooth weighted round robin: even spread, deterministic, O(n) per pick. */

@@ -24,6 +24,18 @@ export class BackendStats {
   }
 }
 
+/** Per plugin type: runs, rejections (a reply), errors (threw), time spent. */
+export class PluginStats {
+  runs = 0;
+  rejections = 0;
+  errors = 0;
+  usSum = 0;
+  record(us: number): void {
+    this.runs++;
+    this.usSum += us;
+  }
+}
+
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'failed'];
 
 export class GatewayMetrics {
@@ -34,6 +46,7 @@ export class GatewayMetrics {
   requestBytes = 0;
   responseBytes = 0;
   private readonly backendStats = new Map<string, BackendStats>();
+  private readonly pluginStats = new Map<string, PluginStats>();
 
   constructor(service = 'edgion-gateway') {
     this.registry.setDefaultLabels({ service });
@@ -96,6 +109,35 @@ export class GatewayMetrics {
         }
       },
     });
+  }
+
+  plugin(type: string): PluginStats {
+    let st = this.pluginStats.get(type);
+    if (st === undefined) {
+      st = new PluginStats();
+      this.pluginStats.set(type, st);
+      if (this.pluginStats.size === 1) this.registerPluginMetrics();
+    }
+    return st;
+  }
+
+  private registerPluginMetrics(): void {
+    const self = this;
+    const each = (name: string, help: string, read: (s: PluginStats) => number, scale = 1) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['plugin'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [plugin, st] of self.pluginStats) this.inc({ plugin }, read(st) * scale);
+        },
+      });
+    each('edgion_plugin_runs_total', 'Plugin invocations by plugin type', (s) => s.runs);
+    each('edgion_plugin_rejections_total', 'Requests a plugin answered itself (auth failure, rate limit, mock...)', (s) => s.rejections);
+    each('edgion_plugin_errors_total', 'Plugin invocations that threw (the request got 500)', (s) => s.errors);
+    each('edgion_plugin_duration_seconds_total', 'Time spent inside plugins (synchronous part)', (s) => s.usSum, 1e-6);
   }
 
   /** Long-lived stats object for a label set (survives reloads, so counters stay monotonic). */

@@ -9,6 +9,9 @@ import type { CompiledBackend, CompiledRule, GatewayRuntime, ListenerRuntime } f
 import type { MatchRequest } from '../routing/route-table.js';
 import type { ResponseHeaders } from '../pipeline/steps.js';
 import { HeaderList } from './header-list.js';
+import type { CompiledEntry, CompiledPluginSet } from '../plugins-engine/plugin-host.js';
+import type { PluginRun, PluginSessionImpl } from '../plugins-engine/session.js';
+import type { UpstreamOverride } from '../../plugins/runtime/define-plugin.js';
 
 export interface UpstreamAttempt {
   endpoint: EndpointIR;
@@ -72,6 +75,18 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   responseOps: ((headers: ResponseHeaders) => void)[] | undefined;
   /** ctx variables (CtxSet, plugins) shown in the access log. */
   vars: Record<string, string> | undefined;
+
+  /** Plugin sets whose request stage ran: their response stages and log hooks run later. */
+  pluginSets: CompiledPluginSet[] | undefined;
+  session: PluginSessionImpl | undefined;
+  pluginRuns: PluginRun[] | undefined;
+  /** Set by DirectEndpoint / DynamicUpstream plugins. */
+  upstreamOverride: UpstreamOverride | undefined;
+  /** The request body, when a plugin buffered it (sent upstream instead of the stream). */
+  requestBody: Buffer | undefined;
+  /** Response body filters of the plugin sets that ran, and the chain that keeps chunks in order. */
+  bodyFilters: CompiledEntry[] | undefined;
+  bodyChain: Promise<void> | undefined;
 
   backend: CompiledBackend | undefined;
   cluster: ClusterIR | undefined;

@@ -19,6 +19,9 @@ import { RequestContext, type ProxyCallbacks } from './context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
+import type { PluginRunner } from '../plugins-engine/plugin-steps.js';
+import { stageLogs } from '../plugins-engine/plugin-steps.js';
+import type { CompiledEntry } from '../plugins-engine/plugin-host.js';
 
 export interface HttpProxyDeps {
   logger: Logger;
@@ -31,6 +34,8 @@ export interface HttpProxyDeps {
    * certificate details, ACME HTTP-01 challenges...). The first that returns a Reply answers.
    */
   guards?: RequestGuard[];
+  /** Runs EdgionPlugins response stages, body filters and log hooks. */
+  plugins?: PluginRunner;
 }
 
 export type RequestGuard = (ctx: RequestContext) => Reply | undefined;
@@ -115,21 +120,21 @@ export class HttpProxy implements ProxyCallbacks {
 
     if (host === undefined || host === '') {
       ctx.host = '';
-      return this.reply(ctx, { status: 400, body: 'missing Host header', error: GatewayError.HostMissing });
+      return this.fail(ctx, 400, 'missing Host header', GatewayError.HostMissing);
     }
     ctx.host = normalizeHost(host);
     up.push('host', host);
 
     const listener = port.listeners.lookup(ctx.host);
     if (listener === undefined) {
-      return this.reply(ctx, { status: 404, body: `no listener on port ${port.port} accepts host ${ctx.host}`, error: GatewayError.NoListener });
+      return this.fail(ctx, 404, `no listener on port ${port.port} accepts host ${ctx.host}`, GatewayError.NoListener);
     }
     ctx.listener = listener;
     const s = listener.settings;
     ctx.remoteAddr = resolveRealIp(ctx, s);
 
     if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
-      return this.reply(ctx, { status: 400, body: `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, error: GatewayError.XffHeaderTooLong });
+      return this.fail(ctx, 400, `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, GatewayError.XffHeaderTooLong);
     }
     const guards = this.deps.guards;
     if (guards !== undefined) {
@@ -150,7 +155,7 @@ export class HttpProxy implements ProxyCallbacks {
     const routes = listener.hosts.lookup(ctx.host);
     const hit = routes?.http.match(ctx.path, ctx);
     if (hit === undefined) {
-      return this.reply(ctx, { status: 404, body: `no route for host ${ctx.host} path ${ctx.path}`, error: GatewayError.RouteNotFound });
+      return this.fail(ctx, 404, `no route for host ${ctx.host} path ${ctx.path}`, GatewayError.RouteNotFound);
     }
     const rule = hit.rule;
     ctx.rule = rule;
@@ -160,7 +165,13 @@ export class HttpProxy implements ProxyCallbacks {
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
-    this.runSteps(ctx, rule.steps, 0, () => this.chooseBackend(ctx, rule));
+    if (ctx.method === 'OPTIONS' && !rule.cors && isPreflight(ctx, listener)) {
+      // A preflight on a route without a Cors plugin is answered by the gateway (resources.md §9.2).
+      return this.reply(ctx, { status: listener.gateway.config.preflightPolicy.statusCode, body: '' });
+    }
+    const globals = listener.globalSteps;
+    if (globals.length) this.runSteps(ctx, globals, 0, () => this.runSteps(ctx, rule.steps, 0, () => this.chooseBackend(ctx, rule)));
+    else this.runSteps(ctx, rule.steps, 0, () => this.chooseBackend(ctx, rule));
   }
 
   /** Runs request steps from `i`; stays synchronous until a step returns a promise. */
@@ -194,38 +205,58 @@ export class HttpProxy implements ProxyCallbacks {
     const route = ctx.rule ? `${ctx.rule.routeKey} rule ${ctx.rule.ruleIndex}` : 'no route';
     this.deps.logger.error({ plugin: step.name, route, traceId: ctx.traceId, err: (err as Error)?.message ?? String(err) }, `plugin ${step.name} failed`);
     if (ctx.finished) return;
-    this.reply(ctx, { status: 500, body: `plugin ${step.name} failed`, error: GatewayError.PluginError });
+    this.fail(ctx, 500, `plugin ${step.name} failed`, GatewayError.PluginError);
   }
 
   private chooseBackend(ctx: RequestContext, rule: CompiledRule): void {
     if (rule.backends.length === 0) {
-      return this.reply(ctx, { status: 500, body: `route ${rule.routeKey} rule ${rule.ruleIndex} has no backendRefs`, error: GatewayError.BackendUnresolved });
+      return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex} has no backendRefs`, GatewayError.BackendUnresolved);
     }
-    const backend = rule.picker.pick();
+    const override = ctx.upstreamOverride;
+    if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
+    const backend = override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick();
     if (backend === undefined) {
-      return this.reply(ctx, { status: 500, body: `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, error: GatewayError.BackendUnresolved });
+      return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, GatewayError.BackendUnresolved);
     }
     ctx.backend = backend;
     const ref = backend.ref;
     if (ref.error !== undefined) {
-      return this.reply(ctx, { status: ref.error.status, body: ref.error.message, error: ref.error.reason });
+      return this.fail(ctx, ref.error.status, ref.error.message, ref.error.reason);
     }
     const cluster = ref.cluster === undefined ? undefined : ctx.runtime.clusters.get(ref.cluster);
     if (cluster === undefined) {
-      return this.reply(ctx, { status: 500, body: `backend ${ref.namespace}/${ref.name} does not resolve`, error: GatewayError.BackendUnresolved });
+      return this.fail(ctx, 500, `backend ${ref.namespace}/${ref.name} does not resolve`, GatewayError.BackendUnresolved);
     }
     ctx.cluster = cluster;
     if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
     else this.forward(ctx);
   }
 
+  /** DynamicExternalUpstream: a host outside the cluster (DNS resolved by the pool's connector). */
+  private forwardExternal(ctx: RequestContext, o: Extract<NonNullable<RequestContext['upstreamOverride']>, { kind: 'external' }>): void {
+    ctx.cluster = {
+      key: `_external_|${o.host}:${o.port}|${o.tls ? 'tls' : 'plain'}`,
+      namespace: '',
+      name: '_external_',
+      port: o.port,
+      protocol: 'http1',
+      endpoints: [{ address: o.host, port: o.port, ready: true }],
+      lb: { type: 'RoundRobin' },
+      ...(o.tls ? { tls: { hostname: o.servername ?? o.host, system: true } } : {}),
+    };
+    ctx.backend = { ref: { kind: 'External', namespace: '', name: '_external_', port: o.port, weight: 1, filters: [] }, steps: [], responseSteps: [] };
+    ctx.upHeaders.set('host', o.hostHeader ?? o.host);
+    this.forward(ctx);
+  }
+
   private forward(ctx: RequestContext): void {
     const cluster = ctx.cluster!;
     const balancer = this.deps.balancers.get(cluster);
     const tried = ctx.attempts.length ? ctx.attempts.map((a) => a.endpoint) : undefined;
-    const ep = balancer.pick(tried);
+    const o = ctx.upstreamOverride;
+    const ep = o !== undefined && o.kind === 'endpoint' ? { address: o.address, port: o.port, ready: true } : balancer.pick(tried);
     if (ep === undefined) {
-      return this.reply(ctx, { status: 503, body: `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, error: GatewayError.BackendNoEndpoint });
+      return this.fail(ctx, 503, `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
     }
     if (ctx.attempts.length === 0) {
       const h = ctx.upHeaders;
@@ -246,7 +277,7 @@ export class HttpProxy implements ProxyCallbacks {
       path: ctx.upPath,
       method: ctx.upMethod as Dispatcher.HttpMethod,
       headers: ctx.upHeaders.items,
-      body: ctx.hasBody ? ctx.req : null,
+      body: ctx.requestBody ?? (ctx.hasBody ? ctx.req : null),
       headersTimeout: timeout,
       bodyTimeout: timeout,
     };
@@ -270,9 +301,35 @@ export class HttpProxy implements ProxyCallbacks {
       const extra = connectionTokens(conn);
       if (extra) for (const n of extra) delete headers[n];
     }
+    const plugins = this.deps.plugins;
+    let finalStatus = status;
+    if (plugins !== undefined && ctx.pluginSets !== undefined) {
+      finalStatus = plugins.responseHeaders(ctx, status, headers);
+      const pending = plugins.response(ctx, finalStatus, headers);
+      if (pending !== undefined) {
+        const c = ctx.controller;
+        c?.pause();
+        pending.then(
+          (st) => {
+            ctx.bodyFilters = plugins.bodyFilters(ctx);
+            this.writeUpstreamHead(ctx, st, headers);
+            c?.resume();
+          },
+          () => this.fail(ctx, 500, 'a response plugin failed', GatewayError.PluginError),
+        );
+        return;
+      }
+      ctx.bodyFilters = plugins.bodyFilters(ctx);
+    }
+    this.writeUpstreamHead(ctx, finalStatus, headers);
+  }
+
+  private writeUpstreamHead(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
+    if (ctx.finished) return;
     this.applyResponseSteps(ctx, status, headers);
     ctx.status = status;
     ctx.streaming = true;
+    if (ctx.bodyFilters !== undefined) delete headers['content-length']; // filters may change the length
     try {
       ctx.res.writeHead(status, headers as Record<string, string | string[]>);
     } catch (err) {
@@ -280,7 +337,7 @@ export class HttpProxy implements ProxyCallbacks {
       ctx.streaming = false;
       this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'upstream response has an invalid header');
       ctx.controller?.abort(err as Error);
-      return this.reply(ctx, { status: 502, body: 'upstream sent an invalid response header', error: GatewayError.UpstreamError });
+      return this.fail(ctx, 502, 'upstream sent an invalid response header', GatewayError.UpstreamError);
     }
   }
 
@@ -302,6 +359,7 @@ export class HttpProxy implements ProxyCallbacks {
     const a = ctx.currentAttempt!;
     if (a.firstByteAt === undefined) a.firstByteAt = performance.now();
     a.bytes += chunk.length;
+    if (ctx.bodyFilters !== undefined) return this.filterChunk(ctx, chunk);
     ctx.responseBytes += chunk.length;
     if (!ctx.res.write(chunk)) {
       const c = ctx.controller;
@@ -312,10 +370,37 @@ export class HttpProxy implements ProxyCallbacks {
     }
   }
 
+  /** Body filters may delay chunks (BandwidthLimit): chunks go through one at a time, in order. */
+  private filterChunk(ctx: RequestContext, chunk: Buffer): void {
+    const c = ctx.controller;
+    c?.pause();
+    ctx.bodyChain = (ctx.bodyChain ?? Promise.resolve()).then(async () => {
+      const out = await this.deps.plugins!.filterBody(ctx, ctx.bodyFilters!, chunk, false);
+      if (ctx.finished || out.length === 0) return;
+      ctx.responseBytes += out.length;
+      if (!ctx.res.write(out)) await new Promise((r) => ctx.res.once('drain', r));
+      c?.resume();
+    });
+  }
+
   onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void {
     const a = ctx.currentAttempt!;
     a.endedAt = performance.now();
     if (!ctx.streaming) return;
+    if (ctx.bodyFilters !== undefined) {
+      const filters = ctx.bodyFilters;
+      ctx.bodyFilters = undefined;
+      void (ctx.bodyChain ?? Promise.resolve())
+        .then(async () => {
+          const tail = await this.deps.plugins!.filterBody(ctx, filters, Buffer.alloc(0), true);
+          if (tail.length && !ctx.finished) {
+            ctx.responseBytes += tail.length;
+            ctx.res.write(tail);
+          }
+        })
+        .then(() => this.onUpstreamEnd(ctx, trailers));
+      return;
+    }
     if (trailers && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
       const t: Record<string, string> = {};
       let any = false;
@@ -356,12 +441,12 @@ export class HttpProxy implements ProxyCallbacks {
     const target = a ? `${a.endpoint.address}:${a.endpoint.port}` : 'upstream';
     const name = cluster ? `${cluster.namespace}/${cluster.name}` : 'backend';
     if (timeout) {
-      return this.reply(ctx, { status: 504, body: `${name} (${target}) did not answer in time (${code})`, error: GatewayError.UpstreamTimeout });
+      return this.fail(ctx, 504, `${name} (${target}) did not answer in time (${code})`, GatewayError.UpstreamTimeout);
     }
     if (connectFailure) {
-      return this.reply(ctx, { status: 503, body: `cannot connect to ${name} (${target}): ${code}`, error: GatewayError.UpstreamConnectFailed });
+      return this.fail(ctx, 503, `cannot connect to ${name} (${target}): ${code}`, GatewayError.UpstreamConnectFailed);
     }
-    return this.reply(ctx, { status: 502, body: `${name} (${target}) failed: ${code}`, error: GatewayError.UpstreamError });
+    return this.fail(ctx, 502, `${name} (${target}) failed: ${code}`, GatewayError.UpstreamError);
   }
 
   /** Connection failures are retried on another endpoint when nothing of the body was sent yet. */
@@ -372,6 +457,11 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   // Ending requests -----------------------------------------------------------------------------
+
+  /** A gateway-made error: `<status> <reason>: <why>` (DECISIONS.md §14), logged under `name`. */
+  fail(ctx: RequestContext, status: number, why: string, name: string): void {
+    this.reply(ctx, { status, body: errorBodyText(status, why), error: name });
+  }
 
   /** Writes a gateway-made response (errors, redirects, plugin replies) and ends the request. */
   reply(ctx: RequestContext, r: Reply): void {
@@ -387,7 +477,6 @@ export class HttpProxy implements ProxyCallbacks {
     const headers: ResponseHeaders = r.headers ? { ...r.headers } : {};
     let body = r.body;
     if (body === undefined) body = '';
-    if (r.error !== undefined && typeof body === 'string' && body !== '') body = errorBodyText(r.status, body);
     if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8';
     if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
     headers.server = 'edgion';
@@ -413,6 +502,15 @@ export class HttpProxy implements ProxyCallbacks {
     if (c !== undefined && !c.aborted) c.abort(new Error('request answered by the gateway'));
   }
 
+  /** `stage_logs` and plugin log fields for the access log line. */
+  private pluginLogExtra(ctx: RequestContext): string | undefined {
+    if (ctx.pluginRuns === undefined) return undefined;
+    let extra = `,"stage_logs":${JSON.stringify(stageLogs(ctx.pluginRuns))}`;
+    const fields = this.deps.plugins?.logFields(ctx);
+    if (fields !== undefined) extra += `,"plugins":${JSON.stringify(fields)}`;
+    return extra;
+  }
+
   private deadlineExpired(ctx: RequestContext): void {
     ctx.deadline = undefined;
     if (ctx.finished) return;
@@ -423,7 +521,7 @@ export class HttpProxy implements ProxyCallbacks {
       this.finish(ctx);
       return this.abortUpstream(ctx);
     }
-    this.reply(ctx, { status: 504, body: `request did not complete within the route's ${ms} ms timeout`, error: GatewayError.RequestDeadline });
+    this.fail(ctx, 504, `request did not complete within the route's ${ms} ms timeout`, GatewayError.RequestDeadline);
   }
 
   onClientClose(ctx: RequestContext): void {
@@ -464,8 +562,14 @@ export class HttpProxy implements ProxyCallbacks {
       st.record(ctx.status);
     }
     const log = this.deps.accessLog;
-    if (log !== undefined) log.write(formatAccessLine(ctx, ctx.runtime.version));
+    if (log !== undefined) log.write(formatAccessLine(ctx, ctx.runtime.version, this.pluginLogExtra(ctx)));
   }
 }
 
 export type { ListenerRuntime };
+
+/** A CORS preflight per the Gateway's preflightPolicy (resources.md §9.2). */
+function isPreflight(ctx: RequestContext, listener: ListenerRuntime): boolean {
+  if (listener.gateway.config.preflightPolicy.mode === 'all-options') return true;
+  return ctx.upHeaders.get('origin') !== undefined && ctx.upHeaders.get('access-control-request-method') !== undefined;
+}

@@ -1,0 +1,268 @@
+// Running plugin sets on a request. The request stage is a RequestStep (an ExtensionRef filter, or
+// the Gateway's global plugins); it stays synchronous until a plugin returns a promise. A plugin
+// that throws answers 500 and is named in the log; a set that is missing or was never valid fails
+// closed (500), so an auth plugin never silently disappears.
+
+import type { PluginReply, PluginResponse, RequestResult } from '../../plugins/runtime/define-plugin.js';
+import type { RequestContext } from '../proxy/context.js';
+import type { Reply, RequestStep, ResponseHeaders, StepResult } from '../pipeline/steps.js';
+import { isPromise } from '../pipeline/steps.js';
+import type { CompiledEntry, CompiledPluginSet, PluginHost } from './plugin-host.js';
+import { MAX_EXTENSION_DEPTH } from './plugin-host.js';
+import { PluginSessionImpl, type PluginRun } from './session.js';
+import type { PluginStats } from '../observe/metrics.js';
+
+export interface PluginFailure {
+  (ctx: RequestContext, set: string, entry: CompiledEntry, err: unknown): void;
+}
+
+export interface EngineHooks {
+  /** Logs a plugin that threw (named: type, set, position, route). */
+  onError: PluginFailure;
+  stats(type: string): PluginStats;
+}
+
+function session(ctx: RequestContext): PluginSessionImpl {
+  return (ctx.session ??= new PluginSessionImpl(ctx));
+}
+
+function toReply(r: PluginReply, type: string): Reply {
+  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), error: r.error ?? `${type}Rejected` };
+}
+
+const failClosed = (key: string, why: string): Reply => ({ status: 500, body: `500 Internal Server Error: plugins ${key} ${why}\n`, error: 'PluginMissing' });
+
+export class PluginRunner {
+  constructor(
+    private readonly host: PluginHost,
+    private readonly hooks: EngineHooks,
+  ) {}
+
+  /** The step for `ExtensionRef` → EdgionPlugins `key` (resolved now, at compile time). */
+  extensionRefStep(key: string): RequestStep {
+    const set = this.host.get(key);
+    return { name: `ExtensionRef(${key})`, run: (ctx) => this.runSet(ctx, key, set, 0) };
+  }
+
+  setFor(key: string): CompiledPluginSet | undefined {
+    return this.host.get(key);
+  }
+
+  runSet(ctx: RequestContext, key: string, set: CompiledPluginSet | undefined, depth: number): StepResult | Promise<StepResult> {
+    if (set === undefined) return failClosed(key, 'does not exist');
+    if (!set.valid) return failClosed(key, `is not valid: ${set.error ?? 'rejected by the controller'}`);
+    if (depth > MAX_EXTENSION_DEPTH) return failClosed(key, `nests ExtensionRefs deeper than ${MAX_EXTENSION_DEPTH}`);
+    (ctx.pluginSets ??= []).push(set);
+    return this.runFrom(ctx, set, 0, depth);
+  }
+
+  private runFrom(ctx: RequestContext, set: CompiledPluginSet, start: number, depth: number): StepResult | Promise<StepResult> {
+    const entries = set.request;
+    for (let i = start; i < entries.length; i++) {
+      if (ctx.finished) return undefined;
+      const r = this.runEntry(ctx, set, entries[i]!, depth);
+      if (isPromise<StepResult>(r)) {
+        return r.then((v) => (v || ctx.finished ? v : this.runFrom(ctx, set, i + 1, depth)));
+      }
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private runEntry(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, depth: number): StepResult | Promise<StepResult> {
+    const s = session(ctx);
+    const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+    (ctx.pluginRuns ??= []).push(run);
+    if (e.conditions) {
+      const skip = e.conditions.evaluate(s, Date.now());
+      if (isPromise<string | undefined>(skip)) return skip.then((why) => (why ? ((run.skip = why), undefined) : this.invoke(ctx, set, e, run, depth)));
+      if (skip) {
+        run.skip = skip;
+        return undefined;
+      }
+    }
+    return this.invoke(ctx, set, e, run, depth);
+  }
+
+  private invoke(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, run: PluginRun, depth: number): StepResult | Promise<StepResult> {
+    if (e.nested !== undefined) {
+      run.outcome = `refer_to:${e.nested}`;
+      return this.runSet(ctx, e.nested, this.host.get(e.nested), depth + 1);
+    }
+    const s = session(ctx);
+    const stats = this.hooks.stats(e.type);
+    const t0 = performance.now();
+    s.current = run;
+    let r: RequestResult | Promise<RequestResult>;
+    try {
+      r = e.instance.onRequest?.(s);
+    } catch (err) {
+      return this.failed(ctx, set, e, run, err, stats);
+    } finally {
+      run.us = Math.round((performance.now() - t0) * 1000);
+      s.current = undefined;
+    }
+    stats.record(run.us);
+    if (isPromise<RequestResult>(r)) {
+      return r.then(
+        (v) => this.decided(v, e, run, stats),
+        (err: unknown) => this.failed(ctx, set, e, run, err, stats),
+      );
+    }
+    return this.decided(r, e, run, stats);
+  }
+
+  private decided(v: RequestResult, e: CompiledEntry, run: PluginRun, stats: PluginStats): StepResult {
+    if (!v) return undefined;
+    run.outcome = String(v.status);
+    stats.rejections++;
+    return toReply(v, e.type);
+  }
+
+  private failed(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, run: PluginRun, err: unknown, stats: PluginStats): Reply {
+    run.outcome = 'error';
+    stats.errors++;
+    this.hooks.onError(ctx, set.key, e, err);
+    return { status: 500, body: `500 Internal Server Error: plugin ${e.type} (${set.key} ${e.where}) failed\n`, error: 'PluginError' };
+  }
+
+  /** upstreamResponseFilterPlugins of every set that ran, in order. Synchronous. */
+  responseHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): number {
+    const sets = ctx.pluginSets;
+    if (sets === undefined) return status;
+    const s = session(ctx);
+    let current = status;
+    const res: PluginResponse = {
+      get status() {
+        return current;
+      },
+      headers,
+      setStatus(n: number) {
+        current = n;
+      },
+    };
+    for (const set of sets) {
+      for (const e of set.responseFilter) {
+        if (e.conditions) {
+          const skip = e.conditions.evaluate(s, Date.now());
+          if (isPromise(skip) || skip) continue; // async conditions cannot gate a synchronous stage
+        }
+        const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+        (ctx.pluginRuns ??= []).push(run);
+        const t0 = performance.now();
+        s.current = run;
+        try {
+          e.instance.onResponseHeaders?.(s, res);
+        } catch (err) {
+          run.outcome = 'error';
+          this.hooks.onError(ctx, set.key, e, err);
+        } finally {
+          run.us = Math.round((performance.now() - t0) * 1000);
+          s.current = undefined;
+        }
+      }
+    }
+    return current;
+  }
+
+  /** upstreamResponsePlugins (async) of every set that ran; undefined when there are none. */
+  response(ctx: RequestContext, status: number, headers: ResponseHeaders): Promise<number> | undefined {
+    const sets = ctx.pluginSets;
+    if (sets === undefined || !sets.some((x) => x.response.length)) return undefined;
+    return (async () => {
+      const s = session(ctx);
+      let current = status;
+      const res: PluginResponse = {
+        get status() {
+          return current;
+        },
+        headers,
+        setStatus(n: number) {
+          current = n;
+        },
+      };
+      for (const set of sets) {
+        for (const e of set.response) {
+          if (e.conditions && (await e.conditions.evaluate(s, Date.now()))) continue;
+          const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+          (ctx.pluginRuns ??= []).push(run);
+          const t0 = performance.now();
+          try {
+            await e.instance.onResponse?.(s, res);
+          } catch (err) {
+            run.outcome = 'error';
+            this.hooks.onError(ctx, set.key, e, err);
+          }
+          run.us = Math.round((performance.now() - t0) * 1000);
+        }
+      }
+      return current;
+    })();
+  }
+
+  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins), in order. */
+  bodyFilters(ctx: RequestContext): CompiledEntry[] | undefined {
+    const sets = ctx.pluginSets;
+    if (sets === undefined) return undefined;
+    let out: CompiledEntry[] | undefined;
+    for (const set of sets) if (set.body.length) (out ??= []).push(...set.body);
+    return out;
+  }
+
+  /** Runs a response body chunk through the filters, in order (a filter may delay it). */
+  async filterBody(ctx: RequestContext, filters: CompiledEntry[], chunk: Buffer, last: boolean): Promise<Buffer> {
+    const s = session(ctx);
+    let data = chunk;
+    for (const e of filters) {
+      if (!e.instance.onBodyChunk) continue;
+      try {
+        data = await e.instance.onBodyChunk(s, data, last);
+      } catch (err) {
+        this.hooks.onError(ctx, 'body filter', e, err);
+      }
+    }
+    return data;
+  }
+
+  /** Log stage: plugins add access-log fields. */
+  logFields(ctx: RequestContext): Record<string, unknown> | undefined {
+    const sets = ctx.pluginSets;
+    if (sets === undefined) return undefined;
+    let fields: Record<string, unknown> | undefined;
+    const s = session(ctx);
+    for (const set of sets) {
+      for (const list of [set.request, set.responseFilter, set.response, set.body]) {
+        for (const e of list) {
+          if (!e.instance.onLog) continue;
+          try {
+            e.instance.onLog(s, (fields ??= {}));
+          } catch {
+            // logging must never fail a request
+          }
+        }
+      }
+    }
+    return fields;
+  }
+}
+
+/** The access log's `stage_logs` (operations.md §5.1): plugin runs grouped by stage and set. */
+export function stageLogs(runs: PluginRun[] | undefined): unknown[] | undefined {
+  if (!runs || runs.length === 0) return undefined;
+  const stageName: Record<string, string> = {
+    requestPlugins: 'request_filters',
+    upstreamResponseFilterPlugins: 'upstream_response_filters',
+    upstreamResponsePlugins: 'upstream_responses',
+    upstreamResponseBodyFilterPlugins: 'upstream_response_body_filters',
+  };
+  const stages = new Map<string, Map<string, unknown[]>>();
+  for (const r of runs) {
+    const stage = stageName[r.where.slice(0, r.where.indexOf('['))] ?? r.where;
+    let sets = stages.get(stage);
+    if (!sets) stages.set(stage, (sets = new Map()));
+    let logs = sets.get(r.set);
+    if (!logs) sets.set(r.set, (logs = []));
+    logs.push({ name: r.type, time_cost: r.us, ...(r.skip ? { cond_skip: r.skip } : {}), ...(r.log ? { log: r.log } : {}), ...(r.outcome ? { outcome: r.outcome } : {}) });
+  }
+  return [...stages].map(([stage, sets]) => ({ stage, edgion_plugins: [...sets].map(([name, logs]) => ({ name, logs })) }));
+}

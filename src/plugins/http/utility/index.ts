@@ -1,0 +1,8 @@
+// Utility plugins (plugins.md §4). Each plugin is one file with its schema.
+import type { PluginDefinition } from '../../runtime/define-plugin.js';
+import { Mock } from './mock.js';
+import { RequestHeaderModifierPlugin, ResponseHeaderModifierPlugin } from './header-modifiers.js';
+import { ExtensionRefPlugin } from './extension-ref.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const UTILITY_PLUGINS: readonly PluginDefinition<any>[] = [Mock, RequestHeaderModifierPlugin, ResponseHeaderModifierPlugin, ExtensionRefPlugin];
