@@ -134,9 +134,10 @@ export class DataPlane implements RejectLogger {
     for (const c of runtime.clusters.values()) {
       for (const ep of c.endpoints) {
         for (const port of runtime.httpPorts.values()) {
-          livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: port.connection.backendConnectTimeoutMs, idleTimeoutMs: port.connection.backendIdleTimeoutMs }));
-          for (const l of port.listeners.values()) {
-            livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: l.settings.backendConnectTimeoutMs, idleTimeoutMs: l.settings.backendIdleTimeoutMs }));
+          for (const s of [port.connection, ...port.listeners.values().map((l) => l.settings)]) {
+            const settings = { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs };
+            livePools.add(UpstreamPools.keyOf(c, ep, settings));
+            livePools.add(UpstreamPools.keyOf(c, ep, settings, true));
           }
         }
       }

@@ -110,6 +110,8 @@ export interface RouteStatusInput {
   problems: FilterProblem[];
   invalidRules: string[];
   ruleCount: number;
+  /** The route as a whole is not acceptable (e.g. an unsupported GRPCRoute method match). */
+  reject?: { reason: string; message: string };
 }
 
 /** status.parents[] for any route kind. */
@@ -123,11 +125,12 @@ export function routeStatus(ctx: TranslateContext, route: ResourceView, input: R
       const c = ctx.conditions(route, prev);
       const conds: Condition[] = [];
       if (!o.accepted) conds.push(c.make('Accepted', false, o.reason, o.message));
+      else if (input.reject) conds.push(c.make('Accepted', false, input.reject.reason, input.reject.message));
       else if (allRulesInvalid) conds.push(c.make('Accepted', false, 'UnsupportedValue', `every rule is invalid: ${input.invalidRules.join('; ')}`));
       else conds.push(c.make('Accepted', true, 'Accepted', 'Route accepted'));
       conds.push(problem ? c.make('ResolvedRefs', false, problem.reason, input.problems.map((p) => p.message).join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'));
       if (input.invalidRules.length && !allRulesInvalid) conds.push(c.make('PartiallyInvalid', true, 'UnsupportedValue', `rules dropped: ${input.invalidRules.join('; ')}`));
-      const programmed = o.accepted && !allRulesInvalid;
+      const programmed = o.accepted && !allRulesInvalid && !input.reject;
       conds.push(c.make('Programmed', programmed, programmed ? 'Programmed' : 'Invalid', programmed ? 'Route programmed' : 'Route is not programmed'));
       return { parentRef: o.parentRef, controllerName: ctx.input.controllerName, conditions: conds };
     }),

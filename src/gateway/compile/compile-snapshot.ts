@@ -1,7 +1,8 @@
 // Snapshot → GatewayRuntime. Pure: no I/O, no clocks; everything a request needs is decided here
 // (regexes compiled, tables sorted, filters turned into steps) so the request path only looks up.
 
-import type { ClusterIR, FilterIR, GatewayIR, HttpRouteIR, HttpRuleIR, ListenerIR, Snapshot } from '../../ir/index.js';
+import type { BackendRefIR, ClusterIR, FilterIR, GatewayIR, ListenerIR, RetryIR, RouteMetaIR, SessionPersistenceIR, Snapshot } from '../../ir/index.js';
+import { GrpcTable } from '../routing/grpc-table.js';
 import { cidrList } from '../../shared/net.js';
 import { compileUserRegex } from '../../shared/regex.js';
 import { HostIndex } from '../routing/host-index.js';
@@ -85,7 +86,17 @@ function compileFilters(filters: FilterIR[], snapshot: Snapshot, deps: CompileDe
   return { steps, responseSteps, cors };
 }
 
-function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, deps: CompileDeps): CompiledRule {
+/** What compileRule needs of an HTTPRoute or GRPCRoute rule. */
+interface RuleLike {
+  index: number;
+  filters: FilterIR[];
+  backends: BackendRefIR[];
+  timeouts: { requestMs?: number; backendRequestMs?: number };
+  retry?: RetryIR;
+  sessionPersistence?: SessionPersistenceIR;
+}
+
+function compileRule(route: RouteMetaIR & { maxRetries?: number }, rule: RuleLike, snapshot: Snapshot, deps: CompileDeps, grpc: boolean): CompiledRule {
   const { steps, responseSteps, cors } = compileFilters(rule.filters, snapshot, deps);
   const backends: CompiledBackend[] = rule.backends.map((ref) => {
     const f = compileFilters(ref.filters, snapshot, deps);
@@ -101,6 +112,7 @@ function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, d
     backends,
     picker: new WeightedPicker(backends),
     cors,
+    grpc,
     ...(rule.timeouts.requestMs !== undefined ? { requestTimeoutMs: rule.timeouts.requestMs } : {}),
     ...(rule.timeouts.backendRequestMs !== undefined ? { backendRequestTimeoutMs: rule.timeouts.backendRequestMs } : {}),
     ...(route.maxRetries !== undefined ? { maxRetries: route.maxRetries } : {}),
@@ -139,9 +151,9 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
     }
   }
 
-  const newHostRoutes = (): HostRoutes => ({ http: new RouteTable() });
+  const newHostRoutes = (): HostRoutes => ({ http: new RouteTable(), grpc: undefined });
   for (const route of snapshot.httpRoutes) {
-    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps));
+    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps, false));
     for (const att of route.attachments) {
       const lr = listenersByKey.get(`${att.gateway}#${att.listener}`);
       if (lr === undefined) continue;
@@ -165,8 +177,38 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       }
     }
   }
+  for (const route of snapshot.grpcRoutes) {
+    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps, true));
+    for (const att of route.attachments) {
+      const lr = listenersByKey.get(`${att.gateway}#${att.listener}`);
+      if (lr === undefined) continue;
+      for (const hostname of att.hostnames) {
+        const hr = lr.hosts.getOrCreate(hostname, newHostRoutes);
+        const table = (hr.grpc ??= new GrpcTable());
+        route.rules.forEach((rule, ri) => {
+          rule.matches.forEach((m, mi) => {
+            table.add({
+              rule: rules[ri]!,
+              routeOrder: route.order,
+              routeKey: route.key,
+              ruleIndex: rule.index,
+              matchIndex: mi,
+              ...(m.service ? { service: m.service } : {}),
+              ...(m.method ? { method: m.method } : {}),
+              headers: valueMatchers(m.headers),
+            });
+          });
+        });
+      }
+    }
+  }
   for (const port of httpPorts.values()) {
-    for (const lr of port.listeners.values()) for (const hr of lr.hosts.values()) hr.http.finalize();
+    for (const lr of port.listeners.values()) {
+      for (const hr of lr.hosts.values()) {
+        hr.http.finalize();
+        hr.grpc?.finalize();
+      }
+    }
   }
 
   const clusters = new Map<string, ClusterIR>(Object.entries(snapshot.clusters));

@@ -87,6 +87,8 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   /** Response body filters of the plugin sets that ran, and the chain that keeps chunks in order. */
   bodyFilters: CompiledEntry[] | undefined;
   bodyChain: Promise<void> | undefined;
+  /** grpc-status that came in a trailers-only upstream answer, re-sent as trailers. */
+  grpcStatusTrailers: Record<string, string> | undefined;
 
   backend: CompiledBackend | undefined;
   cluster: ClusterIR | undefined;

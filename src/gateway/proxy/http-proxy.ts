@@ -104,6 +104,7 @@ export class HttpProxy implements ProxyCallbacks {
         host ??= value;
         continue; // re-added below from the normalised value so HTTP/2 and HTTP/1 upstreams agree
       }
+      if (name === 'content-type' && value.startsWith('application/grpc')) ctx.protocol = value.startsWith('application/grpc-web') ? 'grpc-web' : 'grpc';
       else if (name === 'content-length' && value !== '0') ctx.hasBody = true;
       up.push(name, value);
     }
@@ -112,6 +113,8 @@ export class HttpProxy implements ProxyCallbacks {
       if (extra) for (const n of extra) ctx.upHeaders.remove(n);
     }
     if (!ctx.traceId) ctx.traceId = randomUUID();
+    // HTTP/2 has no Content-Length or Transfer-Encoding to tell: the stream says whether a body follows.
+    if (req.httpVersionMajor === 2) ctx.hasBody = !(req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
 
     const url = ctx.url;
     const qi = url.indexOf('?');
@@ -153,15 +156,20 @@ export class HttpProxy implements ProxyCallbacks {
     ctx.upHeaders.set('x-forwarded-host', trusted && xfh ? xfh : host);
 
     const routes = listener.hosts.lookup(ctx.host);
-    const hit = routes?.http.match(ctx.path, ctx);
+    // gRPC requests try GRPCRoutes first and fall back to HTTPRoutes (resources.md §8).
+    const grpcHit = ctx.protocol !== undefined && routes?.grpc !== undefined ? routes.grpc.match(ctx.path, ctx) : undefined;
+    const hit = grpcHit ?? routes?.http.match(ctx.path, ctx);
     if (hit === undefined) {
       return this.fail(ctx, 404, `no route for host ${ctx.host} path ${ctx.path}`, GatewayError.RouteNotFound);
     }
     const rule = hit.rule;
     ctx.rule = rule;
     ctx.matchIndex = hit.matchIndex;
-    ctx.matchedPrefix = hit.matchedPrefix;
-    ctx.params = hit.params;
+    if (grpcHit === undefined) {
+      const h = hit as NonNullable<ReturnType<NonNullable<typeof routes>['http']['match']>>;
+      ctx.matchedPrefix = h.matchedPrefix;
+      ctx.params = h.params;
+    }
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
@@ -270,7 +278,9 @@ export class HttpProxy implements ProxyCallbacks {
   private dispatch(ctx: RequestContext, ep: EndpointIR): void {
     const s = ctx.listener!.settings;
     const rule = ctx.rule!;
-    const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs });
+    // gRPC always goes upstream over HTTP/2 (h2c unless the cluster uses TLS).
+    const h2 = rule.grpc || ctx.protocol === 'grpc';
+    const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs }, h2);
     ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0 });
     const timeout = rule.backendRequestTimeoutMs ?? s.backendRequestTimeoutMs;
     const opts: Dispatcher.DispatchOptions = {
@@ -326,6 +336,12 @@ export class HttpProxy implements ProxyCallbacks {
 
   private writeUpstreamHead(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
     if (ctx.finished) return;
+    if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) {
+      // A trailers-only gRPC answer: the status goes out as trailers after the (empty) body.
+      ctx.grpcStatusTrailers = { 'grpc-status': String(headers['grpc-status']), ...(headers['grpc-message'] !== undefined ? { 'grpc-message': String(headers['grpc-message']) } : {}) };
+      delete headers['grpc-status'];
+      delete headers['grpc-message'];
+    }
     this.applyResponseSteps(ctx, status, headers);
     ctx.status = status;
     ctx.streaming = true;
@@ -401,9 +417,9 @@ export class HttpProxy implements ProxyCallbacks {
         .then(() => this.onUpstreamEnd(ctx, trailers));
       return;
     }
-    if (trailers && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
-      const t: Record<string, string> = {};
-      let any = false;
+    if ((trailers || ctx.grpcStatusTrailers) && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
+      const t: Record<string, string> = { ...ctx.grpcStatusTrailers };
+      let any = ctx.grpcStatusTrailers !== undefined;
       for (const k in trailers) {
         const v = trailers[k];
         if (v !== undefined) {
@@ -467,6 +483,7 @@ export class HttpProxy implements ProxyCallbacks {
   reply(ctx: RequestContext, r: Reply): void {
     if (ctx.finished) return;
     if (r.error !== undefined) ctx.addError(r.error);
+    if (ctx.protocol === 'grpc' && r.status >= 400 && ctx.req.httpVersionMajor === 2 && !ctx.res.headersSent) return this.replyGrpc(ctx, r);
     const res = ctx.res;
     if (res.headersSent) {
       res.destroy();
@@ -491,6 +508,29 @@ export class HttpProxy implements ProxyCallbacks {
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'cannot write gateway response');
       res.destroy();
+    }
+    this.finish(ctx);
+    this.abortUpstream(ctx);
+  }
+
+  /** A gateway-made error on a gRPC request: HTTP 200 with grpc-status, trailers only. */
+  private replyGrpc(ctx: RequestContext, r: Reply): void {
+    const code = grpcStatusFor(r.status);
+    const text = typeof r.body === 'string' ? r.body.trim() : `${r.status}`;
+    const headers: ResponseHeaders = { ...r.headers };
+    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    delete headers['content-length'];
+    delete headers['content-type'];
+    const stream = (ctx.res as unknown as { stream?: import('node:http2').ServerHttp2Stream }).stream;
+    ctx.status = r.status;
+    try {
+      stream?.respond(
+        { ...(headers as Record<string, string>), ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURIComponent(text), server: 'edgion', 'x-trace-id': ctx.traceId },
+        { endStream: true },
+      );
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'cannot write gRPC error response');
+      stream?.close();
     }
     this.finish(ctx);
     this.abortUpstream(ctx);
@@ -567,6 +607,29 @@ export class HttpProxy implements ProxyCallbacks {
 }
 
 export type { ListenerRuntime };
+
+/** gRPC status for a gateway-made HTTP status (gRPC's HTTP mapping; 504 and 429 made specific). */
+export function grpcStatusFor(status: number): number {
+  switch (status) {
+    case 400:
+      return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 502:
+    case 503:
+      return 14; // UNAVAILABLE
+    case 504:
+      return 4; // DEADLINE_EXCEEDED
+    default:
+      return status >= 500 ? 13 : 2; // INTERNAL / UNKNOWN
+  }
+}
 
 /** A CORS preflight per the Gateway's preflightPolicy (resources.md §9.2). */
 function isPreflight(ctx: RequestContext, listener: ListenerRuntime): boolean {
