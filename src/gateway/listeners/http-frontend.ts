@@ -37,6 +37,7 @@ export class HttpFrontend {
       keepAlive: true,
     });
     this.http1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
+    this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http1.on('clientError', (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, port, deps.rejects));
     // Node starts its header/request timeout checks when a server emits 'listening'; these servers
     // never listen (connections are handed to them), so start the checks explicitly.
@@ -70,6 +71,16 @@ export class HttpFrontend {
       return;
     }
     this.deps.proxy.handle(req, res, rt, pr, this.tls);
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const rt: GatewayRuntime = this.deps.runtimeRef.current;
+    const pr = rt.httpPorts.get(this.port);
+    if (pr === undefined) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nServer: edgion\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.deps.proxy.handleUpgrade(req, socket, head, rt, pr, this.tls);
   }
 
   /** Hands an accepted connection to HTTP/1.1 or HTTP/2. */

@@ -1,7 +1,8 @@
 // The HTTP request path: listener → host → route → request steps → backend → upstream → response
 // steps → access log. Reads only compiled structures of the runtime the request started with.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { EndpointIR } from '../../ir/index.js';
@@ -58,10 +59,26 @@ export class HttpProxy implements ProxyCallbacks {
 
   constructor(private readonly deps: HttpProxyDeps) {}
 
+  /**
+   * An Upgrade request (WebSocket). It goes through the same listener, route and plugin checks as
+   * any request; gateway-made answers (404, 401...) are written on the socket through a
+   * ServerResponse bound to it; a 101 from the upstream joins the two sockets.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as import('node:net').Socket);
+    res.shouldKeepAlive = false;
+    this.handle(req, res, runtime, port, tls, { socket, head });
+  }
+
   /** Entry point from the HTTP servers. `runtime` is the snapshot current when the request arrived. */
-  handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
+  handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean, upgrade?: { socket: Duplex; head: Buffer }): void {
     const ctx = new RequestContext(req, res, runtime, port.port, this);
     ctx.tls = tls;
+    if (upgrade !== undefined) {
+      ctx.upgrade = upgrade;
+      ctx.protocol = 'websocket';
+    }
     if (tls) ctx.sni = (req.socket as { servername?: string | false }).servername || undefined;
     const m = this.deps.metrics;
     m.active++;
@@ -290,6 +307,7 @@ export class HttpProxy implements ProxyCallbacks {
       body: ctx.requestBody ?? (ctx.hasBody ? ctx.req : null),
       headersTimeout: timeout,
       bodyTimeout: timeout,
+      ...(ctx.upgrade !== undefined ? { upgrade: ctx.req.headers.upgrade ?? 'websocket' } : {}),
     };
     try {
       pool.dispatch(opts, ctx);
@@ -299,6 +317,42 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   // Upstream callbacks ------------------------------------------------------------------------
+
+  /** The upstream accepted the upgrade: send the 101 to the client and join the sockets. */
+  onUpstreamUpgrade(ctx: RequestContext, status: number, headers: ResponseHeaders, upstream: Duplex): void {
+    const a = ctx.currentAttempt!;
+    a.headersAt = performance.now();
+    a.status = status;
+    const client = ctx.upgrade!.socket;
+    if (ctx.finished || client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.applyResponseSteps(ctx, status, headers);
+    delete headers['keep-alive'];
+    let head = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
+    }
+    ctx.status = status;
+    ctx.streaming = true;
+    ctx.res.detachSocket(client as import('node:net').Socket);
+    client.write(head + '\r\n');
+    if (ctx.upgrade!.head.length) upstream.write(ctx.upgrade!.head);
+    this.logConnectionEstablished(ctx);
+    const idleMs = ctx.rule?.backendRequestTimeoutMs ?? ctx.listener!.settings.backendRequestTimeoutMs;
+    tunnel(client, upstream, idleMs, (reason) => {
+      if (reason) ctx.addError(reason);
+      a.endedAt = performance.now();
+      this.finish(ctx);
+    });
+  }
+
+  /** The access log's extra line when a long-lived connection is established (`conn_est`). */
+  private logConnectionEstablished(ctx: RequestContext): void {
+    this.deps.accessLog?.write(formatAccessLine(ctx, ctx.runtime.version, ',"conn_est":true'));
+  }
 
   onUpstreamHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
     if (ctx.finished) return;
@@ -607,6 +661,29 @@ export class HttpProxy implements ProxyCallbacks {
 }
 
 export type { ListenerRuntime };
+
+/**
+ * Copies bytes both ways until either side closes; a half-close is passed on; no traffic for
+ * `idleMs` closes both. `done` runs once, with a reason when the tunnel did not end cleanly.
+ */
+function tunnel(a: Duplex, b: Duplex, idleMs: number, done: (reason?: string) => void): void {
+  let finished = false;
+  const end = (reason?: string) => {
+    if (finished) return;
+    finished = true;
+    a.destroy();
+    b.destroy();
+    done(reason);
+  };
+  a.pipe(b);
+  b.pipe(a);
+  for (const s of [a, b]) {
+    const sock = s as Duplex & { setTimeout?(ms: number, cb: () => void): void };
+    sock.setTimeout?.(idleMs, () => end('WebSocketIdleTimeout'));
+    s.on('error', () => end('TunnelError'));
+    s.on('close', () => end());
+  }
+}
 
 /** gRPC status for a gateway-made HTTP status (gRPC's HTTP mapping; 504 and 429 made specific). */
 export function grpcStatusFor(status: number): number {
