@@ -17,6 +17,7 @@ import { PluginRunner } from './plugins-engine/plugin-steps.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
+import { Mirror, type MirrorStats } from './upstream/mirror.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
@@ -61,12 +62,17 @@ export class DataPlane implements RejectLogger {
   readonly certs = new CertStore();
   private readonly compileDeps: CompileDeps;
   readonly plugins: PluginHost;
+  readonly mirrorStats: MirrorStats = { byStatus: new Map(), durationMsSum: 0 };
+  private readonly mirrorLog: AccessLog | undefined;
   readonly pluginRunner: PluginRunner;
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
-    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters() });
+    this.mirrorLog = opts.accessLog === false ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'mirror.log'));
+    const mirrorDeps = { pools: this.pools, balancers: this.balancers, logger: opts.logger, log: this.mirrorLog, stats: this.mirrorStats };
+    const mirrorStep = (ir: import('../ir/index.js').RequestMirrorIR) => new Mirror(ir, mirrorDeps).step();
+    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters(), mirrorStep });
     this.pluginRunner = new PluginRunner(this.plugins, {
       stats: (type) => this.metrics.plugin(type),
       onError: (ctx, set, entry, err) => {
@@ -79,6 +85,7 @@ export class DataPlane implements RejectLogger {
     });
     this.compileDeps = {
       extraFilter: (f) => {
+        if (f.type === 'RequestMirror') return { request: mirrorStep(f) };
         if (f.type !== 'ExtensionRef') return undefined;
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },
@@ -97,6 +104,7 @@ export class DataPlane implements RejectLogger {
       opts.bindAddress,
     );
     this.metrics.addCounter('edgion_access_log_dropped_total', 'Access log lines dropped because the disk could not keep up', () => this.accessLog?.dropped ?? 0);
+    this.metrics.addLabeledCounter('edgion_mirror_requests_total', 'Mirrored requests by outcome', 'status', () => this.mirrorStats.byStatus);
     this.metrics.addGauge('edgion_config_version', 'Version of the configuration snapshot in use', () => this.runtimeRef.current.version);
   }
 
@@ -159,5 +167,6 @@ export class DataPlane implements RejectLogger {
     await this.listeners.close(graceMs);
     await this.pools.close();
     await this.accessLog?.close();
+    await this.mirrorLog?.close();
   }
 }

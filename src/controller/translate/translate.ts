@@ -31,8 +31,8 @@ export function translate(input: TranslateInput): TranslateResult {
   const gateways = new Map<string, GatewayState>(gatewayStates.map((g) => [g.ir.key, g]));
   const httpRoutes = translateHttpRoutes(ctx, gateways, clusters);
   const grpcRoutes = translateGrpcRoutes(ctx, gateways, clusters);
-  const pluginSets = translatePluginSets(ctx);
-  const streamPluginSets = translateStreamPluginSets(ctx);
+  const pluginSets = translatePluginSets(ctx, clusters);
+  const streamPluginSets = translateStreamPluginSets(ctx, clusters);
   writeGatewayStatuses(ctx, gatewayStates);
 
   const resources: Record<string, unknown[]> = {};

@@ -20,6 +20,8 @@ export interface CompiledEntry {
   conditions: CompiledConditions | undefined;
   /** For an `ExtensionRef` entry: the set it runs. */
   nested?: string;
+  /** Entries the engine implements itself (RequestMirror): run with the full request context. */
+  engineStep?: import('../pipeline/steps.js').RequestStep;
 }
 
 export interface CompiledPluginSet {
@@ -40,6 +42,8 @@ export interface PluginHostDeps {
   counters: SharedCounters;
   webhook?: WebhookResolver;
   now?: () => number;
+  /** The shared RequestMirror implementation (also used by the route filter). */
+  mirrorStep?(ir: import('../../ir/index.js').RequestMirrorIR): import('../pipeline/steps.js').RequestStep;
 }
 
 const STAGE_FIELDS: [PluginStage, keyof Pick<CompiledPluginSet, 'request' | 'responseFilter' | 'response' | 'body'>][] = [
@@ -111,6 +115,9 @@ export class PluginHost {
       const cfg = (entry.config ?? {}) as { name?: string; kind?: string };
       if (cfg.kind !== undefined && cfg.kind !== 'EdgionPlugins') return undefined; // other kinds are skipped
       return { type: 'ExtensionRef', where, instance: {}, conditions, nested: `${ir.namespace}/${cfg.name ?? ''}` };
+    }
+    if (entry.type === 'RequestMirror' && entry.mirror && this.deps.mirrorStep) {
+      return { type: entry.type, where, instance: {}, conditions, engineStep: this.deps.mirrorStep(entry.mirror) };
     }
     const def = this.deps.registry.get(entry.type);
     if (!def) throw new Error(`${where}: unknown plugin type ${entry.type}`);

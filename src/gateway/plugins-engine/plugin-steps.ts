@@ -89,6 +89,7 @@ export class PluginRunner {
       run.outcome = `refer_to:${e.nested}`;
       return this.runSet(ctx, e.nested, this.host.get(e.nested), depth + 1);
     }
+    if (e.engineStep !== undefined) return e.engineStep.run(ctx);
     const s = session(ctx);
     const stats = this.hooks.stats(e.type);
     const t0 = performance.now();
