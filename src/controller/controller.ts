@@ -9,7 +9,8 @@ import type { Diagnostic } from '../shared/diagnostics.js';
 import { formatDiagnostic } from '../shared/diagnostics.js';
 import type { Logger } from '../shared/logger.js';
 import type { FileSource } from './source/file-source.js';
-import { ResourceStore, type Obj, type StoredResource } from './store/resource-store.js';
+import { ResourceStore, type IncomingResource, type Obj, type StoredResource } from './store/resource-store.js';
+import type { AcmeState } from './acme/acme-types.js';
 import { identifyAll, type ExtraValidator } from './validate/identify.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { translate } from './translate/translate.js';
@@ -24,6 +25,10 @@ export interface ControllerOptions {
   logger: Logger;
   extraValidator?: ExtraValidator;
   plugins?: PluginRegistry;
+  /** Resources that come from elsewhere than the folder (ACME certificates in W/acme/); the folder wins on a clash. */
+  extraResources?: () => IncomingResource[];
+  /** ACME service state for the EdgionAcme statuses and HTTP-01 challenges. */
+  acmeStates?: () => Map<string, AcmeState>;
   controllerName?: string;
   now?: () => Date;
 }
@@ -63,6 +68,9 @@ export class Controller {
     const files = this.opts.source.files();
     const { resources, diagnostics } = identifyAll(files, this.opts.validator, this.opts.extraValidator);
     this.fileDiagnostics = [...this.opts.source.diagnostics(), ...diagnostics];
+    for (const extra of this.opts.extraResources?.() ?? []) {
+      if (!resources.some((r) => r.kind === extra.kind && r.namespace === extra.namespace && r.name === extra.name)) resources.push(extra);
+    }
     this.store.sync(resources);
     const snapshot = this.recompute();
     this.report();
@@ -82,7 +90,7 @@ export class Controller {
       .all()
       .filter((r) => !r.good)
       .map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ') }));
-    const result = translate({ resources: views, rejected, controllerName: this.controllerName, now, ...(this.opts.plugins ? { plugins: this.opts.plugins } : {}) });
+    const result = translate({ resources: views, rejected, controllerName: this.controllerName, now, ...(this.opts.plugins ? { plugins: this.opts.plugins } : {}), ...(this.opts.acmeStates ? { acme: this.opts.acmeStates() } : {}) });
     this.semanticDiagnostics = result.diagnostics;
     for (const r of this.store.all()) {
       const errors = r.diagnostics.filter((d) => d.severity === 'error');

@@ -14,6 +14,7 @@ import { FileSource } from './source/file-source.js';
 import { ConfigServer } from './sync/config-server.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import { pluginConfigValidator } from './validate/plugin-configs.js';
+import { combineValidators, tlsResourceValidator } from './validate/tls-resources.js';
 
 const USAGE = `usage: edgion-controller --conf-dir DIR [--work-dir W] [--admin-port 5800] [--grpc-port 5810]
                          [--admin-bind 127.0.0.1] [--grpc-bind 127.0.0.1] [--admin-token T] [--log-level info]`;
@@ -48,7 +49,7 @@ const token = flags['admin-token'] ?? process.env.EDGION_ADMIN_TOKEN;
 let ready = false;
 const validator = new SchemaValidator();
 const plugins = builtinRegistry();
-const extraValidator = pluginConfigValidator(plugins);
+const extraValidator = combineValidators(pluginConfigValidator(plugins), tlsResourceValidator);
 let controller: Controller;
 const source = new FileSource({ dir: confDir, logger, onChange: () => controller.reload('file change') });
 controller = new Controller({ source, validator, logger, extraValidator, plugins });

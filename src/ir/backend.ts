@@ -36,6 +36,10 @@ export interface PassiveHealthCheckIR {
 }
 
 export interface UpstreamTlsIR {
+  /** Content fingerprint (CA, client certificate, hostname): connection pools are keyed by it. */
+  id?: string;
+  /** BackendTLSPolicy `ns/name` that produced it (logs). */
+  policy?: string;
   /** SNI and the name verified in the backend certificate. */
   hostname: string;
   /** PEM CA bundle; undefined with `system` = the system roots. */

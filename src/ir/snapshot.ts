@@ -10,7 +10,7 @@ import type { ClusterIR } from './backend.js';
 import type { PluginSetIR, StreamPluginSetIR } from './plugin.js';
 import type { ListenerIR } from './listener.js';
 import type { StreamRouteIR } from './stream-route.js';
-import type { TlsBundleIR, EdgionTlsIR } from './tls.js';
+import type { TlsBundleIR, EdgionTlsIR, AcmeChallengeIR } from './tls.js';
 
 export const IR_SCHEMA_VERSION = 1;
 
@@ -34,6 +34,8 @@ export interface Snapshot {
   /** Certificates by key (`ns/name` of the Secret), PEM. */
   tlsBundles: Record<string, TlsBundleIR>;
   edgionTls: EdgionTlsIR[];
+  /** Pending ACME HTTP-01 challenges, answered by the gateways' HTTP listeners. */
+  acmeChallenges: AcmeChallengeIR[];
   /** LinkSys (external systems: redis, webhook...) by `ns/name`, secrets resolved. */
   linkSys: Record<string, LinkSysIR>;
   /** The accepted resources by kind, as the gateway admin API shows them (no Secrets). */
@@ -76,6 +78,7 @@ export function emptySnapshot(controllerId = '', version = 0): Snapshot {
     streamPluginSets: {},
     tlsBundles: {},
     edgionTls: [],
+    acmeChallenges: [],
     linkSys: {},
     resources: {},
   };

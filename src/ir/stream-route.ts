@@ -9,13 +9,16 @@ export interface StreamRuleIR {
 }
 
 export interface StreamRouteIR extends RouteMetaIR {
+  kind: 'TCPRoute' | 'UDPRoute' | 'TLSRoute';
   rules: StreamRuleIR[];
-  /** TLSRoute: SNI hostnames (lower-cased, exact or `*.suffix`). */
+  /** TLSRoute: SNI hostnames (lower-cased, exact or `*.suffix`); empty = every name of its listener. */
   hostnames: string[];
-  /** EdgionStreamPlugins key from the `edgion.io/edgion-stream-plugins` annotation. */
+  /** EdgionStreamPlugins key (`ns/name`) from the `edgion.io/edgion-stream-plugins` annotation. */
   streamPlugins?: string;
+  /** `edgion.io/proxy-protocol`: PROXY protocol header sent to the backend (TCPRoute, TLSRoute). */
   proxyProtocol?: 'v1' | 'v2';
+  /** `edgion.io/max-connect-retries` (default 1): further endpoints tried when a connect fails. */
   maxConnectRetries: number;
-  /** TLSRoute: terminate at the gateway (plain TCP upstream) or pass the TLS bytes through. */
-  tlsMode?: 'Passthrough' | 'Terminate';
+  /** UDPRoute `edgion.io/udp-session-timeout` (default 60 s): a session ends after this long without traffic. */
+  sessionIdleMs?: number;
 }

@@ -11,24 +11,48 @@ export interface TlsBundleIR {
 }
 
 export interface ClientAuthIR {
+  /** `Mutual`: a verified client certificate is required; `Optional`: requested, verified when sent. */
   mode: 'Mutual' | 'Optional';
   caPem: string;
+  /** Maximum chain depth (1 = the client certificate is issued directly by a trusted CA). */
   verifyDepth: number;
+  /** Rendered SAN patterns (`DNS` names as-is, `IP:`, `email:`, `uri:`); exact or `*.domain`. */
   allowedSans: string[];
   allowedCns: string[];
 }
+
+export type TlsVersionIR = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 export interface EdgionTlsIR {
   key: string;
   namespace: string;
   name: string;
+  generation: number;
+  /** Lower-cased, exact or `*.suffix`. */
   hosts: string[];
+  /** Key into Snapshot.tlsBundles. */
   bundle: string;
-  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-  maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  minVersion?: TlsVersionIR;
+  maxVersion?: TlsVersionIR;
+  /** OpenSSL cipher list (already checked by the controller). */
   ciphers?: string;
   clientAuth?: ClientAuthIR;
   exposeClientCert: boolean;
-  /** Gateway keys + listener names it attaches to (parentRefs); empty = all HTTPS listeners. */
+  /** Gateway keys + listener names it attaches to (parentRefs). */
   parents: { gateway: string; listener?: string }[];
+  /** Listener ports the parentRefs resolve to: the certificate is offered on these ports only. */
+  ports: number[];
+}
+
+/** An HTTP-01 challenge the gateways answer (written by the controller's ACME service). */
+export interface AcmeChallengeIR {
+  /** EdgionAcme `ns/name`. */
+  acme: string;
+  domain: string;
+  token: string;
+  keyAuthorization: string;
+  /** Unix seconds. */
+  expireAt: number;
+  /** Gateway key (`ns/name`) whose HTTP listeners answer; undefined = every HTTP listener. */
+  gateway?: string;
 }

@@ -6,6 +6,7 @@ import type { ClusterIR, EndpointIR, UpstreamProtocol, LbPolicyIR } from '../../
 import type { Obj, ResourceView, TranslateContext } from './context.js';
 import { referenceAllowed, type RefFrom } from './reference-grants.js';
 import { healthCheckFromAnnotations } from './health-checks.js';
+import { backendTlsFor } from './backend-tls.js';
 
 export type BackendProblemReason = 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound';
 
@@ -84,6 +85,7 @@ export function buildCluster(ctx: TranslateContext, svc: ResourceView, port: num
   }
   const key = `${ns}/${svc.name}:${port ?? ''}`;
   const health = healthCheckFromAnnotations(ctx, svc, ns);
+  const tls = backendTlsFor(ctx, ns, svc.name);
   return {
     key,
     namespace: ns,
@@ -93,6 +95,7 @@ export function buildCluster(ctx: TranslateContext, svc: ResourceView, port: num
     endpoints,
     lb: lb ?? { type: 'RoundRobin' },
     ...(health ? { healthCheck: health } : {}),
+    ...(tls ? { tls } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 
 import type { Diagnostic } from '../../shared/diagnostics.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
+import type { AcmeState } from '../acme/acme-types.js';
 import type { Condition } from './conditions.js';
 import { ConditionBuilder, conditionsOf } from './conditions.js';
 
@@ -29,6 +30,8 @@ export interface TranslateInput {
   now: Date;
   /** Plugin registry (secret references of plugin configs); absent = plugins pass through. */
   plugins?: PluginRegistry;
+  /** ACME service state by EdgionAcme `ns/name` (status, active HTTP-01 challenges). */
+  acme?: Map<string, AcmeState>;
 }
 
 export function nsName(r: { namespace?: string | undefined; name: string }): string {

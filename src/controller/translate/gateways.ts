@@ -9,7 +9,8 @@ import { conditionsOf } from './conditions.js';
 import { metaOf, nsName, type Obj, type ResourceView, type TranslateContext } from './context.js';
 import { gatewayConfigIR } from './gateway-config.js';
 import { referenceAllowed } from './reference-grants.js';
-import { secretData } from './secrets.js';
+import { secretData, secretMissing } from './secrets.js';
+import { checkKeyPair } from './certificates.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -220,16 +221,16 @@ function translateListener(
         if (!data) {
           resolved = false;
           resolvedReason = 'InvalidCertificateRef';
-          resolvedMessage = `${where}: Secret ${bundleKey} does not exist`;
+          resolvedMessage = `${where}: ${secretMissing(ctx, refNs, name)}`;
           return;
         }
         const certPem = data['tls.crt'];
         const keyPem = data['tls.key'];
-        const parsed = certPem ? certificateNames(certPem) : undefined;
-        if (!certPem || !keyPem || !parsed) {
+        const parsed = certPem && keyPem ? checkKeyPair(certPem, keyPem, ctx.input.now) : 'it needs a PEM certificate in tls.crt and its key in tls.key';
+        if (typeof parsed === 'string') {
           resolved = false;
           resolvedReason = 'InvalidCertificateRef';
-          resolvedMessage = `${where}: Secret ${bundleKey} needs a PEM certificate in tls.crt and its key in tls.key`;
+          resolvedMessage = `${where}: Secret ${bundleKey}: ${parsed}`;
           return;
         }
         tlsBundles[bundleKey] ??= { key: bundleKey, certPem, keyPem, ...(data['ca.crt'] ? { caPem: data['ca.crt'] } : {}), names: parsed.names, notAfter: parsed.notAfter };
@@ -237,13 +238,20 @@ function translateListener(
       });
     }
     ir.tls = { mode, certificates, fromEdgionTls, options };
-    if (protocol === 'HTTPS' && mode === 'Terminate' && certificates.length === 0 && !fromEdgionTls && resolved) {
+    if (mode === 'Terminate' && certificates.length === 0 && !fromEdgionTls && resolved) {
       resolved = false;
       resolvedReason = 'InvalidCertificateRef';
-      resolvedMessage = 'an HTTPS listener needs at least one certificateRef';
+      resolvedMessage = `a ${protocol} listener in Terminate mode needs a certificateRef (or tls.options edgion.io/cert-provider: EdgionTls)`;
+    }
+    if (protocol === 'HTTPS' && mode === 'Passthrough') {
+      accepted = false;
+      acceptedReason = 'UnsupportedValue';
+      acceptedMessage = 'tls.mode Passthrough is only valid on a TLS listener (HTTPS terminates TLS)';
     }
   }
-  if (!accepted || !resolved) ir.programmed = false;
+  // A listener with at least one usable certificate keeps serving it while another ref is broken.
+  const usable = ir.tls !== undefined && (ir.tls.certificates.length > 0 || ir.tls.fromEdgionTls || ir.tls.mode === 'Passthrough');
+  if (!accepted || (!resolved && !(usable && resolvedReason !== 'InvalidRouteKinds'))) ir.programmed = false;
   if (!resolved) ir.reason = resolvedMessage;
   if (!accepted) ir.reason = acceptedMessage;
   conditions.push(c.make('Accepted', accepted, acceptedReason, acceptedMessage));

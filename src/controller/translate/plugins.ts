@@ -95,6 +95,12 @@ export function translateStreamPluginSets(ctx: TranslateContext, clusters: Recor
     const c = ctx.conditions(p);
     ctx.statuses.set(p.key, { conditions: [c.make('Accepted', true, 'Accepted', 'EdgionStreamPlugins accepted'), c.make('Ready', true, 'Ready', 'Ready')] });
   }
+  // Never valid: present and invalid, so the listeners and routes using it refuse connections (DECISIONS §26).
+  for (const r of ctx.input.rejected ?? []) {
+    if (r.kind !== 'EdgionStreamPlugins') continue;
+    const key = `${r.namespace ?? 'default'}/${r.name}`;
+    out[key] ??= { key, namespace: r.namespace ?? 'default', name: r.name, valid: false, error: r.reason, plugins: [], tlsRoutePlugins: [] };
+  }
   return out;
 }
 

@@ -24,3 +24,9 @@ export function secretData(ctx: TranslateContext, namespace: string, name: strin
   for (const [k, v] of Object.entries(raw)) out[k] = v.toString('utf8');
   return out;
 }
+
+/** Why a referenced Secret is not usable: rejected (with the reason) or absent. */
+export function secretMissing(ctx: TranslateContext, namespace: string, name: string): string {
+  const rejected = ctx.input.rejected?.find((r) => r.kind === 'Secret' && r.namespace === namespace && r.name === name);
+  return rejected ? `Secret ${namespace}/${name} is rejected: ${rejected.reason}` : `Secret ${namespace}/${name} does not exist`;
+}

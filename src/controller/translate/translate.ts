@@ -9,6 +9,10 @@ import { translateGatewayClasses, translateGateways, writeGatewayStatuses, type 
 import { translateHttpRoutes } from './http-routes.js';
 import { translateGrpcRoutes } from './grpc-routes.js';
 import { translateLinkSys, translatePluginSets, translateStreamPluginSets } from './plugins.js';
+import { translateStreamRoutes } from './stream-routes.js';
+import { translateEdgionTls } from './edgion-tls.js';
+import { translateBackendTlsPolicies } from './backend-tls.js';
+import { translateAcme } from './acme.js';
 
 export type SnapshotContent = Omit<Snapshot, 'version' | 'controllerId' | 'generatedAt'>;
 
@@ -31,6 +35,12 @@ export function translate(input: TranslateInput): TranslateResult {
   const gateways = new Map<string, GatewayState>(gatewayStates.map((g) => [g.ir.key, g]));
   const httpRoutes = translateHttpRoutes(ctx, gateways, clusters);
   const grpcRoutes = translateGrpcRoutes(ctx, gateways, clusters);
+  const tcpRoutes = translateStreamRoutes(ctx, 'TCPRoute', gateways, clusters);
+  const udpRoutes = translateStreamRoutes(ctx, 'UDPRoute', gateways, clusters);
+  const tlsRoutes = translateStreamRoutes(ctx, 'TLSRoute', gateways, clusters);
+  const edgionTls = translateEdgionTls(ctx, gateways, tlsBundles);
+  translateBackendTlsPolicies(ctx);
+  const acmeChallenges = translateAcme(ctx);
   const pluginSets = translatePluginSets(ctx, clusters);
   const streamPluginSets = translateStreamPluginSets(ctx, clusters);
   writeGatewayStatuses(ctx, gatewayStates);
@@ -49,14 +59,15 @@ export function translate(input: TranslateInput): TranslateResult {
       gateways: gatewayStates.map((g) => g.ir),
       httpRoutes,
       grpcRoutes,
-      tcpRoutes: [],
-      udpRoutes: [],
-      tlsRoutes: [],
+      tcpRoutes,
+      udpRoutes,
+      tlsRoutes,
       clusters,
       pluginSets,
       streamPluginSets,
       tlsBundles,
-      edgionTls: [],
+      edgionTls,
+      acmeChallenges,
       linkSys: translateLinkSys(ctx),
       resources,
     },
