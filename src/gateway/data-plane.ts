@@ -10,8 +10,7 @@ import { compileSnapshot, type CompileDeps } from './compile/compile-snapshot.js
 import type { GatewayRuntime } from './compile/runtime.js';
 import { ListenerManager, type ListenerState, type PortSpec, type RuntimeRef } from './listeners/listener-manager.js';
 import { HttpPortServer } from './listeners/http-port.js';
-import { HttpsPortServer } from './listeners/https-port.js';
-import { CertStore } from './tls/cert-store.js';
+import { StreamPlane } from './stream/stream-plane.js';
 import { PluginHost } from './plugins-engine/plugin-host.js';
 import { PluginRunner } from './plugins-engine/plugin-steps.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
@@ -59,7 +58,8 @@ export class DataPlane implements RejectLogger {
   readonly proxy: HttpProxy;
   private readonly runtimeRef: RuntimeRef;
   private readonly listeners: ListenerManager;
-  readonly certs = new CertStore();
+  /** TLS, TCP and UDP listeners, their logs and metrics (stream/stream-plane.ts). */
+  readonly stream: StreamPlane;
   private readonly compileDeps: CompileDeps;
   readonly plugins: PluginHost;
   readonly mirrorStats: MirrorStats = { byStatus: new Map(), durationMsSum: 0 };
@@ -91,15 +91,16 @@ export class DataPlane implements RejectLogger {
       },
       globalSteps: (keys) => keys.map((k) => this.pluginRunner.extensionRefStep(k)),
     };
-    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner });
+    this.stream = new StreamPlane({ workDir: opts.workDir, logger: opts.logger, registry: this.metrics.registry, balancers: this.balancers });
+    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, guards: this.stream.guards(), unmatchedHostGuard: this.stream.unmatchedHostGuard });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
-    const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this };
+    const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this, acceptConnection: this.stream.acceptConnection };
     this.listeners = new ListenerManager(
       {
         http: (spec, rt) => new HttpPortServer(spec, rt, frontend, opts.logger),
-        https: (spec, rt) => new HttpsPortServer(spec, rt, frontend, this.certs, opts.logger),
+        ...this.stream.factories(frontend),
       },
-      [httpPortSpecs],
+      [httpPortSpecs, this.stream.portSpecs],
       opts.logger,
       opts.bindAddress,
     );
@@ -131,7 +132,7 @@ export class DataPlane implements RejectLogger {
     this.runtimeRef.current = runtime;
     const listeners = await this.listeners.apply(runtime);
     this.retainUpstreams(runtime);
-    this.certs.retain(runtime);
+    this.stream.applied(runtime);
     return { version: runtime.version, listeners };
   }
 
@@ -168,5 +169,6 @@ export class DataPlane implements RejectLogger {
     await this.pools.close();
     await this.accessLog?.close();
     await this.mirrorLog?.close();
+    await this.stream.close();
   }
 }

@@ -15,6 +15,8 @@ export interface FrontendDeps {
   runtimeRef: RuntimeRef;
   proxy: HttpProxy;
   rejects: RejectLogger;
+  /** Connection-level filter (Gateway stream plugins) for plain ports; false = close at once. */
+  acceptConnection?: (port: number, socket: Socket) => boolean;
 }
 
 export class HttpFrontend {

@@ -18,7 +18,7 @@ export class HttpPortServer implements PortServer {
   constructor(
     private readonly spec: PortSpec,
     runtime: GatewayRuntime,
-    deps: FrontendDeps,
+    private readonly deps: FrontendDeps,
     private readonly logger: Logger,
   ) {
     const port = runtime.httpPorts.get(spec.port)!;
@@ -30,6 +30,10 @@ export class HttpPortServer implements PortServer {
   }
 
   private onConnection(socket: net.Socket): void {
+    if (this.deps.acceptConnection !== undefined && !this.deps.acceptConnection(this.spec.port, socket)) {
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     if (!this.http2Enabled) return this.frontend.accept(socket, false);

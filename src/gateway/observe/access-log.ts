@@ -34,6 +34,8 @@ export function formatAccessLine(ctx: RequestContext, syncVersion: number, extra
   s += `,"status":${ctx.status}`;
   if (ctx.xff !== undefined) s += `,"x-forwarded-for":${q(ctx.xff)}`;
   if (ctx.sni !== undefined) s += `,"sni":${q(ctx.sni)}`;
+  if (ctx.tlsId !== undefined) s += `,"tls_id":${q(ctx.tlsId)}`;
+  if (ctx.clientCertJson !== undefined) s += `,"client_cert_info":${ctx.clientCertJson}`;
   if (ctx.protocol !== undefined) s += `,"discover_protocol":${q(ctx.protocol)}`;
   s += `,"http_version":${q(ctx.req.httpVersion)},"listener-port":${ctx.listenerPort},"duration_ms":${(now - ctx.t0).toFixed(3)},"bytes_sent":${ctx.responseBytes}}`;
   const rule = ctx.rule;

@@ -64,6 +64,10 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   xff: string | undefined;
   tls = false;
   sni: string | undefined;
+  /** TLS connection id (ssl.log `tls_id`). */
+  tlsId: string | undefined;
+  /** Verified client certificate as JSON (access log `client_cert_info`), when the EdgionTls exposes it. */
+  clientCertJson: string | undefined;
   /** gRPC, WebSocket... (access log `discover_protocol`). */
   protocol: string | undefined;
 

@@ -35,6 +35,8 @@ export interface HttpProxyDeps {
    * certificate details, ACME HTTP-01 challenges...). The first that returns a Reply answers.
    */
   guards?: RequestGuard[];
+  /** Runs when no listener of the port accepts the Host (TLS: 421 when the Host is not the SNI). */
+  unmatchedHostGuard?: RequestGuard;
   /** Runs EdgionPlugins response stages, body filters and log hooks. */
   plugins?: PluginRunner;
 }
@@ -147,6 +149,8 @@ export class HttpProxy implements ProxyCallbacks {
 
     const listener = port.listeners.lookup(ctx.host);
     if (listener === undefined) {
+      const misdirected = this.deps.unmatchedHostGuard?.(ctx);
+      if (misdirected !== undefined) return this.reply(ctx, misdirected);
       return this.fail(ctx, 404, `no listener on port ${port.port} accepts host ${ctx.host}`, GatewayError.NoListener);
     }
     ctx.listener = listener;
