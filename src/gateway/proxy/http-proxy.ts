@@ -313,6 +313,9 @@ export class HttpProxy implements ProxyCallbacks {
       bodyTimeout: timeout,
       ...(ctx.upgrade !== undefined ? { upgrade: ctx.req.headers.upgrade ?? 'websocket' } : {}),
     };
+    // TLS upstream (BackendTLSPolicy): SNI is the policy's hostname, not the request's Host.
+    const upTls = ctx.cluster?.tls;
+    if (upTls !== undefined && upTls.hostname) (opts as { servername?: string }).servername = upTls.hostname;
     try {
       pool.dispatch(opts, ctx);
     } catch (err) {

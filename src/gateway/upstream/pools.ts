@@ -2,6 +2,7 @@
 // settings, connect timeout). Pools outlive snapshots: a reload that keeps an endpoint keeps its
 // warm connections; pools of endpoints no snapshot references any more are closed gracefully.
 
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Pool } from 'undici';
 import type { ClusterIR, EndpointIR } from '../../ir/index.js';
 
@@ -17,7 +18,7 @@ export class UpstreamPools {
   private readonly byEndpointH2 = new WeakMap<EndpointIR, { timeout: number; pool: Pool }>();
 
   static keyOf(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings, h2 = false): string {
-    const tls = cluster.tls ? `tls:${cluster.tls.hostname}:${cluster.tls.caPem?.length ?? 0}:${cluster.tls.clientCertPem?.length ?? 0}` : 'plain';
+    const tls = cluster.tls ? `tls:${cluster.tls.id ?? `${cluster.tls.hostname}:${cluster.tls.caPem?.length ?? 0}:${cluster.tls.clientCertPem?.length ?? 0}`}` : 'plain';
     const protocol = h2 && cluster.protocol !== 'h2' ? 'h2c' : cluster.protocol;
     return `${protocol}|${ep.address}|${ep.port}|${tls}|${s.connectTimeoutMs}`;
   }
@@ -59,6 +60,8 @@ export class UpstreamPools {
               cert: tls.clientCertPem,
               key: tls.clientKeyPem,
               rejectUnauthorized: true,
+              // BackendTLSPolicy validation.hostname is the name to verify, not the endpoint address.
+              checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(tls.hostname || host, cert),
             }
           : {}),
       },
