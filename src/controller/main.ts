@@ -12,6 +12,8 @@ import { Applier } from './apply.js';
 import { Controller } from './controller.js';
 import { FileSource } from './source/file-source.js';
 import { ConfigServer } from './sync/config-server.js';
+import { AcmeService } from './acme/acme-service.js';
+import { acmeAdminHandler, firstHandler } from './acme/acme-admin.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import { pluginConfigValidator } from './validate/plugin-configs.js';
 import { combineValidators, tlsResourceValidator } from './validate/tls-resources.js';
@@ -52,14 +54,21 @@ const plugins = builtinRegistry();
 const extraValidator = combineValidators(pluginConfigValidator(plugins), tlsResourceValidator);
 let controller: Controller;
 const source = new FileSource({ dir: confDir, logger, onChange: () => controller.reload('file change') });
-controller = new Controller({ source, validator, logger, extraValidator, plugins });
+const acmeService = new AcmeService({ workDir, logger, validator, extraValidator });
+controller = new Controller({ source, validator, logger, extraValidator, plugins, extraResources: () => acmeService.extraResources(), acmeStates: () => acmeService.states() });
 const configServer = new ConfigServer(logger);
 controller.onSnapshot((s) => configServer.publish(s));
+acmeService.attach({
+  resources: (kind) => controller.store.ofKind(kind).filter((r) => r.good !== undefined),
+  reload: (reason) => controller.reload(reason).version,
+  gatewayAcks: () => configServer.sessions().map((x) => x.ackedVersion),
+});
+controller.onSnapshot(() => acmeService.sync());
 const applier = new Applier(controller, source, validator, extraValidator);
 let admin: AdminServer;
 
 try {
-  admin = new AdminServer({ bind: adminBind, port: intFlag(flags['admin-port'], 5800, 'admin-port'), ...(token ? { token } : {}), handler: controllerAdminHandler({ controller, applier, configServer, confDir, ready: () => ready }) });
+  admin = new AdminServer({ bind: adminBind, port: intFlag(flags['admin-port'], 5800, 'admin-port'), ...(token ? { token } : {}), handler: firstHandler(acmeAdminHandler(acmeService), controllerAdminHandler({ controller, applier, configServer, confDir, ready: () => ready })) });
   const [adminPort, grpcPort] = await Promise.all([admin.listen(), configServer.listen(grpcBind, intFlag(flags['grpc-port'], 5810, 'grpc-port'))]);
   logger.info({ confDir, admin: `${adminBind}:${adminPort}`, grpc: `${grpcBind}:${grpcPort}`, version: VERSION }, `controller listening: admin ${adminBind}:${adminPort}, config stream ${grpcBind}:${grpcPort}`);
   source.start();
@@ -87,6 +96,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, `received ${signal}; stopping`);
   source.close();
+  acmeService.close();
   await Promise.allSettled([admin.close(), configServer.close()]);
   removeRunFile(workDir, 'controller');
   logger.info('controller stopped');
