@@ -113,6 +113,7 @@ function compileRule(route: RouteMetaIR & { maxRetries?: number }, rule: RuleLik
     picker: new WeightedPicker(backends),
     cors,
     grpc,
+    retryNonIdempotent: /^(true|1|yes)$/i.test(route.annotations['edgion.io/retry-non-idempotent'] ?? ''),
     ...(rule.timeouts.requestMs !== undefined ? { requestTimeoutMs: rule.timeouts.requestMs } : {}),
     ...(rule.timeouts.backendRequestMs !== undefined ? { backendRequestTimeoutMs: rule.timeouts.backendRequestMs } : {}),
     ...(route.maxRetries !== undefined ? { maxRetries: route.maxRetries } : {}),

@@ -97,6 +97,8 @@ export interface CompiledRule {
   cors: boolean;
   /** A GRPCRoute rule: the upstream always speaks HTTP/2. */
   grpc: boolean;
+  /** Route annotation `edgion.io/retry-non-idempotent`: status-code retries for POST/PATCH too. */
+  retryNonIdempotent: boolean;
 }
 
 /** Nginx-style smooth weighted round robin: even spread, deterministic, O(n) per pick. */
