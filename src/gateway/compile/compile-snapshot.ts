@@ -40,6 +40,7 @@ export function listenerSettings(gw: GatewayIR): ListenerSettings {
     realIpHeader: c.realIp.realIpHeader.toLowerCase(),
     maxHeaderBytes: c.securityProtect.maxHeaderBytes,
     maxHeaderCount: c.securityProtect.maxHeaderCount,
+    maxConnections: c.securityProtect.maxConnections,
     clientReadTimeoutMs: c.httpTimeout.client.readTimeoutMs,
     clientKeepaliveTimeoutMs: c.httpTimeout.client.keepaliveTimeoutMs,
     keepaliveRequestLimit: c.server.downstreamKeepaliveRequestLimit,

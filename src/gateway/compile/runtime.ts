@@ -38,6 +38,7 @@ export interface ListenerSettings {
   realIpHeader: string;
   maxHeaderBytes: number;
   maxHeaderCount: number;
+  maxConnections: number;
   clientReadTimeoutMs: number;
   clientKeepaliveTimeoutMs: number;
   keepaliveRequestLimit: number;

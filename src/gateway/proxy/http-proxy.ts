@@ -159,6 +159,9 @@ export class HttpProxy implements ProxyCallbacks {
     const s = listener.settings;
     ctx.remoteAddr = resolveRealIp(ctx, s);
 
+    if (raw.length / 2 > s.maxHeaderCount) {
+      return this.fail(ctx, 431, `more than ${s.maxHeaderCount} request headers`, GatewayError.HeaderTooLarge);
+    }
     if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
       return this.fail(ctx, 400, `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, GatewayError.XffHeaderTooLong);
     }
