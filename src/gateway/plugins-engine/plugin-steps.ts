@@ -30,6 +30,20 @@ function toReply(r: PluginReply, type: string): Reply {
   return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), error: r.error ?? `${type}Rejected` };
 }
 
+/** The response as response-stage plugins see it (they may change its status and headers). */
+function pluginResponse(status: number, headers: ResponseHeaders): PluginResponse {
+  let current = status;
+  return {
+    get status() {
+      return current;
+    },
+    headers,
+    setStatus(n: number) {
+      current = n;
+    },
+  };
+}
+
 const failClosed = (key: string, why: string): Reply => ({ status: 500, body: `500 Internal Server Error: plugins ${key} ${why}\n`, error: 'PluginMissing' });
 
 export class PluginRunner {
@@ -132,16 +146,7 @@ export class PluginRunner {
     const sets = ctx.pluginSets;
     if (sets === undefined) return status;
     const s = session(ctx);
-    let current = status;
-    const res: PluginResponse = {
-      get status() {
-        return current;
-      },
-      headers,
-      setStatus(n: number) {
-        current = n;
-      },
-    };
+    const res = pluginResponse(status, headers);
     for (const set of sets) {
       for (const e of set.responseFilter) {
         if (e.conditions) {
@@ -163,7 +168,7 @@ export class PluginRunner {
         }
       }
     }
-    return current;
+    return res.status;
   }
 
   /** upstreamResponsePlugins (async) of every set that ran; undefined when there are none. */
@@ -172,16 +177,7 @@ export class PluginRunner {
     if (sets === undefined || !sets.some((x) => x.response.length)) return undefined;
     return (async () => {
       const s = session(ctx);
-      let current = status;
-      const res: PluginResponse = {
-        get status() {
-          return current;
-        },
-        headers,
-        setStatus(n: number) {
-          current = n;
-        },
-      };
+      const res = pluginResponse(status, headers);
       for (const set of sets) {
         for (const e of set.response) {
           if (e.conditions && (await e.conditions.evaluate(s, Date.now()))) continue;
@@ -197,7 +193,7 @@ export class PluginRunner {
           run.us = Math.round((performance.now() - t0) * 1000);
         }
       }
-      return current;
+      return res.status;
     })();
   }
 

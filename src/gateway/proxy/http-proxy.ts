@@ -26,7 +26,6 @@ import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
 import type { PluginRunner } from '../plugins-engine/plugin-steps.js';
 import { stageLogs } from '../plugins-engine/plugin-steps.js';
-import type { CompiledEntry } from '../plugins-engine/plugin-host.js';
 
 export interface HttpProxyDeps {
   logger: Logger;
