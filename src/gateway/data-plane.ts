@@ -20,6 +20,7 @@ import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
+import { corsFilter } from './filters/cors.js';
 import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
 import { Balancers } from './upstream/balancer.js';
 import { UpstreamPools } from './upstream/pools.js';
@@ -79,6 +80,7 @@ export class DataPlane implements RejectLogger {
     });
     this.compileDeps = {
       extraFilter: (f) => {
+        if (f.type === 'CORS') return { request: corsFilter(f), cors: true };
         if (f.type !== 'ExtensionRef') return undefined;
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },
