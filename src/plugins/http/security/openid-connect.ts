@@ -33,7 +33,7 @@ const Schema = Type.Object({
   sessionSecretRef: Type.Optional(SecretRef),
   sessionCookieName: Type.String({ default: 'edgion_oidc_session', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
   sessionLifetime: Type.Integer({ minimum: 1, default: 3600 }),
-  sessionCookieSameSite: Type.Union([Type.Literal('Lax'), Type.Literal('Strict'), Type.Literal('None')], { default: 'Lax' }),
+  sessionCookieSameSite: Type.String({ default: 'Lax', description: 'Lax, Strict or None (any case)' }),
   sessionCookieHttpOnly: Type.Boolean({ default: true }),
   sessionCookieSecure: Type.Boolean({ default: true }),
   maxSessionCookieBytes: Type.Integer({ minimum: 256, maximum: 65_536, default: 3800 }),
@@ -71,6 +71,7 @@ type Config = Static<typeof Schema>;
 const RESERVED_AUTH_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'client_secret', 'response_mode', 'request', 'request_uri']);
 const SAFE_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const STATE_COOKIE = 'edgion_oidc_state';
+const SAME_SITE: Record<string, string> = { lax: 'Lax', strict: 'Strict', none: 'None' };
 const DEFAULT_CALLBACK = '/.edgion/oidc/callback';
 const INJECTED = ['x-access-token', 'x-id-token', 'x-userinfo'];
 
@@ -224,10 +225,10 @@ export const OpenidConnect = definePlugin({
     for (const a of algs) {
       if (!SAFE_ALGS.includes(a)) p.push({ path: c.allowedSigningAlgs?.includes(a) ? 'allowedSigningAlgs' : 'tokenSigningAlg', message: `"${a}" is not an accepted signing algorithm (use one of ${SAFE_ALGS.join(', ')})` });
     }
+    const sameSite = SAME_SITE[c.sessionCookieSameSite.toLowerCase()];
+    if (!sameSite) p.push({ path: 'sessionCookieSameSite', message: `"${c.sessionCookieSameSite}" is not Lax, Strict or None` });
+    else if (sameSite === 'None' && !c.sessionCookieSecure) p.push({ path: 'sessionCookieSameSite', message: 'browsers drop SameSite=None cookies that are not Secure (set sessionCookieSecure: true)', severity: 'warning' });
     if (c.maxHeaderValueBytes > c.maxTotalHeaderBytes) p.push({ path: 'maxHeaderValueBytes', message: 'maxHeaderValueBytes is larger than maxTotalHeaderBytes' });
-    if (c.requiredScopes?.length && c.verificationMode === 'Auto' && !c.useJwks) {
-      // fine: introspection reports scopes too
-    }
     return p;
   },
   secretRefs(c) {
@@ -257,7 +258,7 @@ export const OpenidConnect = definePlugin({
     const audiences = c.audiences?.length ? c.audiences : [c.clientId];
     const scope = scopeString(c);
     const callbackPath = c.redirectUri ? (c.redirectUri.startsWith('/') ? c.redirectUri : new URL(c.redirectUri).pathname) : DEFAULT_CALLBACK;
-    const sessionAttrs: CookieAttrs = { path: '/', maxAge: c.sessionLifetime, httpOnly: c.sessionCookieHttpOnly, secure: c.sessionCookieSecure, sameSite: c.sessionCookieSameSite };
+    const sessionAttrs: CookieAttrs = { path: '/', maxAge: c.sessionLifetime, httpOnly: c.sessionCookieHttpOnly, secure: c.sessionCookieSecure, sameSite: SAME_SITE[c.sessionCookieSameSite.toLowerCase()] ?? 'Lax' };
     const stateAttrs: CookieAttrs = { path: callbackPath, maxAge: 300, httpOnly: true, secure: c.sessionCookieSecure, sameSite: 'Lax' };
     const claimHeaders = Object.entries(c.claimsToHeaders ?? {}).map(([claim, header]) => ({ claim, header: header.toLowerCase() }));
     const required = c.requiredScopes ?? [];
