@@ -167,7 +167,7 @@ export class CorsPolicy {
     if (this.timing !== undefined && lower !== 'null' && this.timing.matches(origin, lower)) {
       headers['timing-allow-origin'] = this.timing.any && !this.timing.reflectAny ? '*' : origin;
     }
-    if (answer) return { status: 200, headers: { ...headers, 'content-length': '0' }, body: '' };
+    if (answer) return { status: 200, headers, body: '' };
     for (const [k, v] of Object.entries(headers)) {
       if (k === 'vary') r.appendResponseHeader(k, v);
       else r.setResponseHeader(k, v);
