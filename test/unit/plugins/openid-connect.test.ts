@@ -112,3 +112,28 @@ test('discovery failing: 503, then no new attempt during the backoff, then a ret
     server.close();
   }
 });
+
+test('a token that cannot be checked is never let through: 401 without introspection, 502 when it fails', async () => {
+  let base = '';
+  const server = http.createServer((req, res) => {
+    const withIntro = req.url?.startsWith('/with-intro');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`, ...(withIntro ? { introspection_endpoint: 'http://127.0.0.1:1/introspect' } : {}) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const jwtLike = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+    const run = async (path: string, token: string) => {
+      const c = validate({ discovery: `${base}${path}/.well-known/openid-configuration`, clientId: 'x', bearerOnly: true, useJwks: false }).config as never;
+      const inst = OpenidConnect.create(c, fakeDeps());
+      return ((await inst.onRequest!(new FakeSession({ headers: { authorization: `Bearer ${token}` } }))) as { status: number } | undefined)?.status;
+    };
+    assert.equal(await run('', jwtLike), 401);
+    assert.equal(await run('', 'opaque'), 401);
+    assert.equal(await run('/with-intro', 'opaque'), 502);
+    assert.equal(await run('/with-intro', jwtLike), 502);
+  } finally {
+    server.close();
+  }
+});

@@ -411,7 +411,11 @@ export const OpenidConnect = definePlugin({
       const mode = c.verificationMode;
       if (mode === 'JwksOnly' || (mode === 'Auto' && looksJwt && l.jwks)) claims = await verifyJwt(l, token);
       else claims = await introspect(l, token);
-      if (claims === 'error') return mode === 'IntrospectionOnly' || !looksJwt ? (l.introspect ? plain(502, 'Bad Gateway: token introspection failed', 'OidcIdpError') : deny('Unauthorized - Invalid token', 401, 'OidcInvalidToken', 'error="invalid_token"')) : undefined;
+      if (claims === 'error') {
+        // No way to check the token (no introspection endpoint), or the provider failed: never let it through.
+        s.log(l.introspect ? 'token introspection failed' : 'no introspection endpoint for a non-JWT token');
+        return l.introspect ? plain(502, 'Bad Gateway: token introspection failed', 'OidcIdpError') : deny('Unauthorized - Invalid token', 401, 'OidcInvalidToken', 'error="invalid_token"');
+      }
       if (!claims) {
         s.log('invalid bearer token');
         return deny('Unauthorized - Invalid token', 401, 'OidcInvalidToken', 'error="invalid_token"');
