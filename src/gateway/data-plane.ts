@@ -21,6 +21,7 @@ import { Mirror, type MirrorStats } from './upstream/mirror.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
+import { corsFilter } from './filters/cors.js';
 import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
 import { Balancers } from './upstream/balancer.js';
 import { UpstreamHealth } from './upstream/health.js';
@@ -90,6 +91,7 @@ export class DataPlane implements RejectLogger {
     this.compileDeps = {
       extraFilter: (f) => {
         if (f.type === 'RequestMirror') return { request: mirrorStep(f) };
+        if (f.type === 'CORS') return { request: corsFilter(f), cors: true };
         if (f.type !== 'ExtensionRef') return undefined;
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },

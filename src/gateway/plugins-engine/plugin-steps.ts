@@ -27,7 +27,9 @@ function session(ctx: RequestContext): PluginSessionImpl {
 }
 
 function toReply(r: PluginReply, type: string): Reply {
-  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), error: r.error ?? `${type}Rejected` };
+  // A reply below 400 without an error name (a preflight answer, a login redirect) is no rejection.
+  const error = r.error ?? (r.status >= 400 ? `${type}Rejected` : undefined);
+  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(error !== undefined ? { error } : {}) };
 }
 
 /** The response as response-stage plugins see it (they may change its status and headers). */
