@@ -96,6 +96,7 @@ export class DataPlane implements RejectLogger {
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },
       globalSteps: (keys) => keys.map((k) => this.pluginRunner.extensionRefStep(k)),
+      globalCors: (keys) => keys.some((k) => this.plugins.get(k)?.cors ?? false),
     };
     this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, health: this.health });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };

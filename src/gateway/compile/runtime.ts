@@ -62,6 +62,8 @@ export interface ListenerRuntime {
   hosts: HostIndex<HostRoutes>;
   /** EdgionGatewayConfig globalPluginsRef: request plugins run before every route's own. */
   globalSteps: RequestStep[];
+  /** The global plugins run a Cors plugin (preflights are left to it). */
+  globalCors: boolean;
 }
 
 export interface HostRoutes {

@@ -132,7 +132,7 @@ export class PluginRunner {
   private decided(v: RequestResult, e: CompiledEntry, run: PluginRun, stats: PluginStats): StepResult {
     if (!v) return undefined;
     run.outcome = String(v.status);
-    stats.rejections++;
+    if (v.status >= 400) stats.rejections++;
     return toReply(v, e.type);
   }
 

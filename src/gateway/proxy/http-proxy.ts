@@ -198,7 +198,7 @@ export class HttpProxy implements ProxyCallbacks {
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
-    if (ctx.method === 'OPTIONS' && !rule.cors && isPreflight(ctx, listener)) {
+    if (ctx.method === 'OPTIONS' && !rule.cors && !listener.globalCors && isPreflight(ctx, listener)) {
       // A preflight on a route without a Cors plugin is answered by the gateway (resources.md §9.2).
       return this.reply(ctx, { status: listener.gateway.config.preflightPolicy.statusCode, body: '' });
     }
