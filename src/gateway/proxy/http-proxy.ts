@@ -182,19 +182,16 @@ export class HttpProxy implements ProxyCallbacks {
 
     const routes = listener.hosts.lookup(ctx.host);
     // gRPC requests try GRPCRoutes first and fall back to HTTPRoutes (resources.md §8).
-    const grpcHit = ctx.protocol !== undefined && routes?.grpc !== undefined ? routes.grpc.match(ctx.path, ctx) : undefined;
-    const hit = grpcHit ?? routes?.http.match(ctx.path, ctx);
+    const grpc = ctx.protocol === 'grpc' || ctx.protocol === 'grpc-web';
+    const hit = (grpc ? routes?.grpc?.match(ctx.path, ctx) : undefined) ?? routes?.http.match(ctx.path, ctx);
     if (hit === undefined) {
       return this.fail(ctx, 404, `no route for host ${ctx.host} path ${ctx.path}`, GatewayError.RouteNotFound);
     }
     const rule = hit.rule;
     ctx.rule = rule;
     ctx.matchIndex = hit.matchIndex;
-    if (grpcHit === undefined) {
-      const h = hit as NonNullable<ReturnType<NonNullable<typeof routes>['http']['match']>>;
-      ctx.matchedPrefix = h.matchedPrefix;
-      ctx.params = h.params;
-    }
+    ctx.matchedPrefix = hit.matchedPrefix;
+    ctx.params = hit.params;
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
