@@ -20,8 +20,10 @@ import { Mirror, type MirrorStats } from './upstream/mirror.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
+import { corsFilter } from './filters/cors.js';
 import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
 import { Balancers } from './upstream/balancer.js';
+import { UpstreamHealth } from './upstream/health.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface DataPlaneOptions {
@@ -53,7 +55,8 @@ function httpPortSpecs(runtime: GatewayRuntime, bindOverride: string | undefined
 export class DataPlane implements RejectLogger {
   readonly metrics = new GatewayMetrics();
   readonly pools = new UpstreamPools();
-  readonly balancers = new Balancers();
+  readonly health: UpstreamHealth;
+  readonly balancers: Balancers;
   readonly accessLog: AccessLog | undefined;
   readonly proxy: HttpProxy;
   private readonly runtimeRef: RuntimeRef;
@@ -68,6 +71,8 @@ export class DataPlane implements RejectLogger {
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
   constructor(private readonly opts: DataPlaneOptions) {
+    this.health = new UpstreamHealth(opts.logger);
+    this.balancers = new Balancers((key) => this.health.healthFor(key));
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
     this.mirrorLog = opts.accessLog === false ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'mirror.log'));
     const mirrorDeps = { pools: this.pools, balancers: this.balancers, logger: opts.logger, log: this.mirrorLog, stats: this.mirrorStats };
@@ -86,13 +91,15 @@ export class DataPlane implements RejectLogger {
     this.compileDeps = {
       extraFilter: (f) => {
         if (f.type === 'RequestMirror') return { request: mirrorStep(f) };
+        if (f.type === 'CORS') return { request: corsFilter(f), cors: true };
         if (f.type !== 'ExtensionRef') return undefined;
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },
       globalSteps: (keys) => keys.map((k) => this.pluginRunner.extensionRefStep(k)),
+      globalCors: (keys) => keys.some((k) => this.plugins.get(k)?.cors ?? false),
     };
     this.stream = new StreamPlane({ workDir: opts.workDir, logger: opts.logger, registry: this.metrics.registry, balancers: this.balancers });
-    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, guards: this.stream.guards(), unmatchedHostGuard: this.stream.unmatchedHostGuard });
+    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, health: this.health, guards: this.stream.guards(), unmatchedHostGuard: this.stream.unmatchedHostGuard });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
     const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this, acceptConnection: this.stream.acceptConnection };
     this.listeners = new ListenerManager(
@@ -132,6 +139,7 @@ export class DataPlane implements RejectLogger {
     this.runtimeRef.current = runtime;
     const listeners = await this.listeners.apply(runtime);
     this.retainUpstreams(runtime);
+    this.health.apply(runtime.clusters.values());
     this.stream.applied(runtime);
     return { version: runtime.version, listeners };
   }
@@ -166,6 +174,7 @@ export class DataPlane implements RejectLogger {
   async close(graceMs: number): Promise<void> {
     this.proxy.draining = true;
     await this.listeners.close(graceMs);
+    this.health.close();
     await this.pools.close();
     await this.accessLog?.close();
     await this.mirrorLog?.close();

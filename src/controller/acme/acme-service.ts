@@ -161,7 +161,7 @@ export class AcmeService {
   readonly storage: AcmeStorage;
   private readonly jobs = new Map<string, Job>();
   private generated: IncomingResource[] = [];
-  private generatedSig = '';
+  private generatedSig = '[]';
   private host: AcmeHost | undefined;
   private closed = false;
   private syncing = false;

@@ -4,11 +4,10 @@
 import type { ClusterIR, GrpcMatchIR, GrpcRouteIR, GrpcRuleIR } from '../../ir/index.js';
 import { regexError } from '../../shared/regex.js';
 import { metaOf, nsName, type Obj, type TranslateContext } from './context.js';
-import { GATEWAY_GROUP, type GatewayState } from './gateways.js';
+import type { GatewayState } from './gateways.js';
 import { attachRoute } from './route-parents.js';
-import { translateFilters, type FilterProblem } from './filters.js';
-import { routeStatus, sessionPersistenceOf, retryOf, translateBackendRefs } from './http-routes.js';
-import { durationMs } from '../../shared/durations.js';
+import type { FilterProblem } from './filters.js';
+import { routeStatus, ruleCommon } from './http-routes.js';
 
 function grpcMatch(m: Obj, path: string, problems: string[]): GrpcMatchIR | undefined {
   const method = (m.method ?? {}) as Obj;
@@ -38,7 +37,6 @@ export function translateGrpcRoutes(ctx: TranslateContext, gateways: Map<string,
     const outcomes = attachRoute(ctx, route, 'GRPCRoute', hostnames, gateways);
     const problems: FilterProblem[] = [];
     const invalidRules: string[] = [];
-    const from = { group: GATEWAY_GROUP, kind: 'GRPCRoute', namespace: route.namespace ?? 'default' };
     const rules: GrpcRuleIR[] = [];
     const specRules = (spec.rules ?? []) as Obj[];
     specRules.forEach((r, i) => {
@@ -50,22 +48,7 @@ export function translateGrpcRoutes(ctx: TranslateContext, gateways: Map<string,
         for (const b of bad) ctx.error(route, b.slice(0, b.indexOf(':')), b.slice(b.indexOf(':') + 2));
         return;
       }
-      const timeouts = (r.timeouts ?? {}) as Obj;
-      const retry = retryOf(r.retry as Obj | undefined);
-      const sp = sessionPersistenceOf(r.sessionPersistence as Obj | undefined, `edgion-session-${route.name}-${i}`);
-      rules.push({
-        index: i,
-        ...(typeof r.name === 'string' ? { name: r.name } : {}),
-        matches,
-        filters: translateFilters(ctx, from, r.filters as Obj[] | undefined, clusters, problems),
-        backends: translateBackendRefs(ctx, route, 'GRPCRoute', r.backendRefs as Obj[] | undefined, clusters, problems),
-        timeouts: {
-          ...(typeof timeouts.request === 'string' ? { requestMs: durationMs(timeouts.request, 0) || undefined } : {}),
-          ...(typeof timeouts.backendRequest === 'string' ? { backendRequestMs: durationMs(timeouts.backendRequest, 0) || undefined } : {}),
-        },
-        ...(retry ? { retry } : {}),
-        ...(sp ? { sessionPersistence: sp } : {}),
-      });
+      rules.push({ ...ruleCommon(ctx, route, 'GRPCRoute', r, i, clusters, problems), matches });
     });
     // An unsupported method match rejects the route (DECISIONS §10): Accepted=False, UnsupportedValue.
     const regexMethod = invalidRules.filter((x) => x.includes('RegularExpression method'));

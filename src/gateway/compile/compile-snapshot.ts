@@ -28,6 +28,8 @@ export interface CompileDeps {
   extraFilter?(filter: FilterIR, snapshot: Snapshot): { request?: RequestStep; response?: ResponseHeaderStep; cors?: boolean } | undefined;
   /** Steps for a Gateway's globalPluginsRef (EdgionPlugins keys). */
   globalSteps?(keys: string[]): RequestStep[];
+  /** Whether those global plugin sets run a Cors plugin. */
+  globalCors?(keys: string[]): boolean;
 }
 
 export function listenerSettings(gw: GatewayIR): ListenerSettings {
@@ -40,6 +42,7 @@ export function listenerSettings(gw: GatewayIR): ListenerSettings {
     realIpHeader: c.realIp.realIpHeader.toLowerCase(),
     maxHeaderBytes: c.securityProtect.maxHeaderBytes,
     maxHeaderCount: c.securityProtect.maxHeaderCount,
+    maxConnections: c.securityProtect.maxConnections,
     clientReadTimeoutMs: c.httpTimeout.client.readTimeoutMs,
     clientKeepaliveTimeoutMs: c.httpTimeout.client.keepaliveTimeoutMs,
     keepaliveRequestLimit: c.server.downstreamKeepaliveRequestLimit,
@@ -113,6 +116,7 @@ function compileRule(route: RouteMetaIR & { maxRetries?: number }, rule: RuleLik
     picker: new WeightedPicker(backends),
     cors,
     grpc,
+    retryNonIdempotent: /^(true|1|yes)$/i.test(route.annotations['edgion.io/retry-non-idempotent'] ?? ''),
     ...(rule.timeouts.requestMs !== undefined ? { requestTimeoutMs: rule.timeouts.requestMs } : {}),
     ...(rule.timeouts.backendRequestMs !== undefined ? { backendRequestTimeoutMs: rule.timeouts.backendRequestMs } : {}),
     ...(route.maxRetries !== undefined ? { maxRetries: route.maxRetries } : {}),
@@ -136,6 +140,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
   for (const gw of gateways) {
     const settings = listenerSettings(gw);
     const globalSteps = gw.config.globalPlugins.length && deps.globalSteps ? deps.globalSteps(gw.config.globalPlugins) : [];
+    const globalCors = gw.config.globalPlugins.length > 0 && (deps.globalCors?.(gw.config.globalPlugins) ?? false);
     for (const l of gw.listeners) {
       if (!isHttpListener(l)) continue;
       let port = httpPorts.get(l.port);
@@ -145,7 +150,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       } else if (port.tls !== (l.protocol === 'HTTPS')) {
         continue; // mixed HTTP/HTTPS on one port: the controller reports the conflict; first one wins
       }
-      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex(), globalSteps };
+      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex(), globalSteps, globalCors };
       const owner = port.listeners.getOrCreate(l.hostname ?? '*', () => lr);
       if (owner === lr) listenersByKey.set(`${gw.key}#${l.name}`, lr);
     }

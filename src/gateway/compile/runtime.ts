@@ -38,6 +38,7 @@ export interface ListenerSettings {
   realIpHeader: string;
   maxHeaderBytes: number;
   maxHeaderCount: number;
+  maxConnections: number;
   clientReadTimeoutMs: number;
   clientKeepaliveTimeoutMs: number;
   keepaliveRequestLimit: number;
@@ -61,6 +62,8 @@ export interface ListenerRuntime {
   hosts: HostIndex<HostRoutes>;
   /** EdgionGatewayConfig globalPluginsRef: request plugins run before every route's own. */
   globalSteps: RequestStep[];
+  /** The global plugins run a Cors plugin (preflights are left to it). */
+  globalCors: boolean;
 }
 
 export interface HostRoutes {
@@ -97,6 +100,8 @@ export interface CompiledRule {
   cors: boolean;
   /** A GRPCRoute rule: the upstream always speaks HTTP/2. */
   grpc: boolean;
+  /** Route annotation `edgion.io/retry-non-idempotent`: status-code retries for POST/PATCH too. */
+  retryNonIdempotent: boolean;
 }
 
 /** Nginx-style smooth weighted round robin: even spread, deterministic, O(n) per pick. */

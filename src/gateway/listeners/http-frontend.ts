@@ -37,6 +37,9 @@ export class HttpFrontend {
       maxHeaderSize: settings.maxHeaderBytes,
       joinDuplicateHeaders: false,
       keepAlive: true,
+      // Header and request timeouts are enforced by a periodic sweep; check often enough that a
+      // slow client gets its 408 close to the configured time.
+      connectionsCheckingInterval: 500,
     });
     this.http1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
     this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
@@ -45,7 +48,11 @@ export class HttpFrontend {
     // never listen (connections are handed to them), so start the checks explicitly.
     this.http1.emit('listening');
 
-    this.http2 = http2.createServer({ maxSessionMemory: 64, settings: { maxConcurrentStreams: 1000 } });
+    this.http2 = http2.createServer({
+      maxSessionMemory: 64,
+      maxHeaderListPairs: settings.maxHeaderCount + 4, // + the four pseudo-headers
+      settings: { maxConcurrentStreams: 1000, maxHeaderListSize: settings.maxHeaderBytes },
+    });
     this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => this.onRequest(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
     this.http2.on('session', (s: http2.ServerHttp2Session) => {
       this.sessions.add(s);
@@ -56,6 +63,8 @@ export class HttpFrontend {
   }
 
   update(s: ListenerSettings): void {
+    // One more than the limit, so the proxy sees that the limit was crossed and answers 431.
+    this.http1.maxHeadersCount = s.maxHeaderCount + 1;
     this.http1.keepAliveTimeout = s.clientKeepaliveTimeoutMs;
     this.http1.headersTimeout = Math.min(s.clientReadTimeoutMs, 60_000);
     this.http1.requestTimeout = s.clientReadTimeoutMs * 5;

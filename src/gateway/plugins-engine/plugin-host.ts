@@ -66,6 +66,14 @@ export class PluginHost {
     const next = new Map<string, PluginInstance>();
     const sets = new Map<string, CompiledPluginSet>();
     for (const ir of Object.values(snapshot.pluginSets)) sets.set(ir.key, this.compileSet(ir, snapshot, next));
+    // A Cors plugin reached through nested ExtensionRefs counts for the set that nests it.
+    const hasCors = (set: CompiledPluginSet, seen: Set<string>): boolean => {
+      if (set.cors) return true;
+      if (seen.has(set.key)) return false;
+      seen.add(set.key);
+      return set.request.some((e) => e.nested !== undefined && sets.has(e.nested) && hasCors(sets.get(e.nested)!, seen));
+    };
+    for (const set of sets.values()) set.cors = hasCors(set, new Set());
     const old = this.instances;
     this.instances = next;
     this.sets = sets;

@@ -16,6 +16,8 @@ import type { UpstreamOverride } from '../../plugins/runtime/define-plugin.js';
 
 export interface UpstreamAttempt {
   endpoint: EndpointIR;
+  /** The balancer that picked it (told when the attempt ends: least-conn, EWMA). */
+  balancer?: import('../upstream/balancer.js').Balancer;
   startedAt: number;
   connectedAt?: number;
   headersAt?: number;
@@ -99,6 +101,11 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   /** Response body filters of the plugin sets that ran, and the chain that keeps chunks in order. */
   bodyFilters: CompiledEntry[] | undefined;
   bodyChain: Promise<void> | undefined;
+  /** Session persistence: the endpoint a session cookie/header points at; whether it was honoured. */
+  sessionEndpoint: EndpointIR | undefined;
+  sessionPinned: boolean | undefined;
+  /** An attempt is being dropped to retry (its abort must not end the request). */
+  retrying = false;
   /** Set for Upgrade (WebSocket) requests. */
   upgrade: UpgradeInfo | undefined;
   /** grpc-status that came in a trailers-only upstream answer, re-sent as trailers. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { EndpointIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
+import type { CompiledBackend, CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
 import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
 import { normalizeHost } from '../routing/host-index.js';
 import { normalizePath } from '../routing/path.js';
@@ -15,14 +15,17 @@ import type { AccessLog } from '../observe/access-log.js';
 import { formatAccessLine } from '../observe/access-log.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { UpstreamPools } from '../upstream/pools.js';
-import type { Balancers } from '../upstream/balancer.js';
+import { endpointKey, type Balancer, type Balancers } from '../upstream/balancer.js';
+import type { UpstreamHealth } from '../upstream/health.js';
+import { cookieValue } from '../../plugins/runtime/key-get.js';
+import { createHash } from 'node:crypto';
+import type { ClusterIR } from '../../ir/index.js';
 import { RequestContext, type ProxyCallbacks } from './context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
 import type { PluginRunner } from '../plugins-engine/plugin-steps.js';
 import { stageLogs } from '../plugins-engine/plugin-steps.js';
-import type { CompiledEntry } from '../plugins-engine/plugin-host.js';
 
 export interface HttpProxyDeps {
   logger: Logger;
@@ -39,6 +42,8 @@ export interface HttpProxyDeps {
   unmatchedHostGuard?: RequestGuard;
   /** Runs EdgionPlugins response stages, body filters and log hooks. */
   plugins?: PluginRunner;
+  /** Active and passive endpoint health (passive failures are reported here). */
+  health?: UpstreamHealth;
 }
 
 export type RequestGuard = (ctx: RequestContext) => Reply | undefined;
@@ -157,6 +162,9 @@ export class HttpProxy implements ProxyCallbacks {
     const s = listener.settings;
     ctx.remoteAddr = resolveRealIp(ctx, s);
 
+    if (raw.length / 2 > s.maxHeaderCount) {
+      return this.fail(ctx, 431, `more than ${s.maxHeaderCount} request headers`, GatewayError.HeaderTooLarge);
+    }
     if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
       return this.fail(ctx, 400, `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, GatewayError.XffHeaderTooLong);
     }
@@ -178,23 +186,20 @@ export class HttpProxy implements ProxyCallbacks {
 
     const routes = listener.hosts.lookup(ctx.host);
     // gRPC requests try GRPCRoutes first and fall back to HTTPRoutes (resources.md §8).
-    const grpcHit = ctx.protocol !== undefined && routes?.grpc !== undefined ? routes.grpc.match(ctx.path, ctx) : undefined;
-    const hit = grpcHit ?? routes?.http.match(ctx.path, ctx);
+    const grpc = ctx.protocol === 'grpc' || ctx.protocol === 'grpc-web';
+    const hit = (grpc ? routes?.grpc?.match(ctx.path, ctx) : undefined) ?? routes?.http.match(ctx.path, ctx);
     if (hit === undefined) {
       return this.fail(ctx, 404, `no route for host ${ctx.host} path ${ctx.path}`, GatewayError.RouteNotFound);
     }
     const rule = hit.rule;
     ctx.rule = rule;
     ctx.matchIndex = hit.matchIndex;
-    if (grpcHit === undefined) {
-      const h = hit as NonNullable<ReturnType<NonNullable<typeof routes>['http']['match']>>;
-      ctx.matchedPrefix = h.matchedPrefix;
-      ctx.params = h.params;
-    }
+    ctx.matchedPrefix = hit.matchedPrefix;
+    ctx.params = hit.params;
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
-    if (ctx.method === 'OPTIONS' && !rule.cors && isPreflight(ctx, listener)) {
+    if (ctx.method === 'OPTIONS' && !rule.cors && !listener.globalCors && isPreflight(ctx, listener)) {
       // A preflight on a route without a Cors plugin is answered by the gateway (resources.md §9.2).
       return this.reply(ctx, { status: listener.gateway.config.preflightPolicy.statusCode, body: '' });
     }
@@ -243,7 +248,8 @@ export class HttpProxy implements ProxyCallbacks {
     }
     const override = ctx.upstreamOverride;
     if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
-    const backend = override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick();
+    const pinned = override === undefined && rule.sessionPersistence ? this.sessionTarget(ctx, rule) : undefined;
+    const backend = pinned?.backend ?? (override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick());
     if (backend === undefined) {
       return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, GatewayError.BackendUnresolved);
     }
@@ -259,6 +265,29 @@ export class HttpProxy implements ProxyCallbacks {
     ctx.cluster = cluster;
     if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
     else this.forward(ctx);
+  }
+
+  /** The backend and endpoint a session cookie or header points at, if they are still there and healthy. */
+  private sessionTarget(ctx: RequestContext, rule: CompiledRule): { backend: CompiledBackend; ep: EndpointIR } | undefined {
+    const sp = rule.sessionPersistence!;
+    const value = sp.type === 'Header' ? ctx.upHeaders.get(sp.name.toLowerCase()) : cookieValue(ctx.upHeaders.get('cookie'), sp.name);
+    ctx.sessionPinned = false;
+    if (!value) return undefined;
+    for (const b of rule.backends) {
+      const cluster = b.ref.cluster ? ctx.runtime.clusters.get(b.ref.cluster) : undefined;
+      if (!cluster) continue;
+      const ep = sessionIndex(cluster).get(value);
+      if (ep && ep.ready && this.deps.balancers.get(cluster) && this.isHealthy(cluster, ep)) {
+        ctx.sessionEndpoint = ep;
+        ctx.sessionPinned = true;
+        return { backend: b, ep };
+      }
+    }
+    return undefined;
+  }
+
+  private isHealthy(cluster: ClusterIR, ep: EndpointIR): boolean {
+    return this.deps.health?.healthFor(cluster.key)(ep) ?? true;
   }
 
   /** DynamicExternalUpstream: a host outside the cluster (DNS resolved by the pool's connector). */
@@ -283,26 +312,40 @@ export class HttpProxy implements ProxyCallbacks {
     const balancer = this.deps.balancers.get(cluster);
     const tried = ctx.attempts.length ? ctx.attempts.map((a) => a.endpoint) : undefined;
     const o = ctx.upstreamOverride;
-    const ep = o !== undefined && o.kind === 'endpoint' ? { address: o.address, port: o.port, ready: true } : balancer.pick(tried);
+    let ep: EndpointIR | undefined;
+    if (o !== undefined && o.kind === 'endpoint') ep = { address: o.address, port: o.port, ready: true };
+    else if (ctx.sessionEndpoint !== undefined && ctx.attempts.length === 0) ep = ctx.sessionEndpoint;
+    else ep = balancer.pick(hashKeyFor(ctx, cluster), tried);
     if (ep === undefined) {
-      return this.fail(ctx, 503, `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
+      const none = cluster.endpoints.some((e) => e.ready) ? 'no healthy endpoint' : 'no ready endpoint';
+      return this.fail(ctx, 503, `${none} for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
     }
     if (ctx.attempts.length === 0) {
       const h = ctx.upHeaders;
       h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
       h.set('x-real-ip', ctx.remoteAddr);
       h.set('x-trace-id', ctx.traceId);
+      // Retries on status codes need the body again: buffer small bodies once.
+      const retry = ctx.rule?.retry;
+      if (retry && retry.codes.length && ctx.hasBody && ctx.requestBody === undefined && !ctx.upgrade) {
+        const length = Number(ctx.req.headers['content-length']);
+        if (Number.isFinite(length) && length <= RETRY_BUFFER_BYTES) {
+          const chosen = ep;
+          return void bufferBody(ctx).then(() => (ctx.finished ? undefined : this.dispatch(ctx, chosen, balancer)));
+        }
+      }
     }
-    this.dispatch(ctx, ep);
+    this.dispatch(ctx, ep, balancer);
   }
 
-  private dispatch(ctx: RequestContext, ep: EndpointIR): void {
+  private dispatch(ctx: RequestContext, ep: EndpointIR, balancer?: Balancer): void {
     const s = ctx.listener!.settings;
     const rule = ctx.rule!;
     // gRPC always goes upstream over HTTP/2 (h2c unless the cluster uses TLS).
     const h2 = rule.grpc || ctx.protocol === 'grpc';
     const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs }, h2);
-    ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0 });
+    ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0, ...(balancer ? { balancer } : {}) });
+    balancer?.started(ep);
     const timeout = rule.backendRequestTimeoutMs ?? s.backendRequestTimeoutMs;
     const opts: Dispatcher.DispatchOptions = {
       path: ctx.upPath,
@@ -351,7 +394,7 @@ export class HttpProxy implements ProxyCallbacks {
     const idleMs = ctx.rule?.backendRequestTimeoutMs ?? ctx.listener!.settings.backendRequestTimeoutMs;
     tunnel(client, upstream, idleMs, (reason) => {
       if (reason) ctx.addError(reason);
-      a.endedAt = performance.now();
+      endAttempt(a);
       this.finish(ctx);
     });
   }
@@ -366,6 +409,9 @@ export class HttpProxy implements ProxyCallbacks {
     const a = ctx.currentAttempt!;
     a.headersAt = performance.now();
     a.status = status;
+    if (ctx.cluster !== undefined) this.deps.health?.success(ctx.cluster, a.endpoint);
+    if (this.retryOnStatus(ctx, status)) return;
+    if (ctx.sessionPinned === false && ctx.rule?.sessionPersistence) this.setSessionAffinity(ctx, headers, a.endpoint);
     const conn = headers.connection;
     for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
     if (typeof conn === 'string') {
@@ -462,7 +508,7 @@ export class HttpProxy implements ProxyCallbacks {
 
   onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void {
     const a = ctx.currentAttempt!;
-    a.endedAt = performance.now();
+    if (a.endedAt === undefined) endAttempt(a);
     if (!ctx.streaming) return;
     if (ctx.bodyFilters !== undefined) {
       const filters = ctx.bodyFilters;
@@ -497,11 +543,11 @@ export class HttpProxy implements ProxyCallbacks {
   onUpstreamError(ctx: RequestContext, err: Error): void {
     const a = ctx.currentAttempt;
     const code = (err as { code?: string }).code ?? err.name;
-    if (a !== undefined) {
-      a.endedAt = performance.now();
+    if (a !== undefined && a.endedAt === undefined) {
+      endAttempt(a);
       a.error = `${code}: ${err.message}`;
     }
-    if (ctx.finished) return;
+    if (ctx.finished || ctx.retrying) return;
     if (ctx.streaming) {
       // Headers already went out: all we can do is cut the connection so the client sees it.
       ctx.addError(GatewayError.UpstreamError);
@@ -510,6 +556,7 @@ export class HttpProxy implements ProxyCallbacks {
     }
     const connectFailure = CONNECT_ERRORS.has(code);
     const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    if (connectFailure && ctx.cluster !== undefined && a !== undefined) this.deps.health?.failure(ctx.cluster, a.endpoint, code);
     if (connectFailure && this.canRetry(ctx)) {
       ctx.controller = undefined;
       return this.forward(ctx);
@@ -528,9 +575,50 @@ export class HttpProxy implements ProxyCallbacks {
 
   /** Connection failures are retried on another endpoint when nothing of the body was sent yet. */
   private canRetry(ctx: RequestContext): boolean {
-    const max = ctx.rule?.maxRetries ?? ctx.listener?.settings.maxRetries ?? 0;
+    const max = Math.max(ctx.rule?.maxRetries ?? ctx.listener?.settings.maxRetries ?? 0, ctx.rule?.retry?.attempts ?? 0);
     if (ctx.attempts.length > max) return false;
-    return !ctx.hasBody || !ctx.req.readableDidRead;
+    return !ctx.hasBody || ctx.requestBody !== undefined || !ctx.req.readableDidRead;
+  }
+
+  /**
+   * Gateway API retry on status codes: the answer is dropped and the request sent again (another
+   * endpoint first), after the backoff, doubling per attempt. Only for idempotent methods (or when
+   * the route allows others) and replayable bodies.
+   */
+  private retryOnStatus(ctx: RequestContext, status: number): boolean {
+    const retry = ctx.rule?.retry;
+    if (retry === undefined || !retry.codes.includes(status) || ctx.upgrade) return false;
+    if (ctx.attempts.length > retry.attempts) return false;
+    if (!IDEMPOTENT.has(ctx.upMethod) && !ctx.rule!.retryNonIdempotent) return false;
+    if (ctx.hasBody && ctx.requestBody === undefined) return false;
+    const a = ctx.currentAttempt!;
+    a.error = `retried: upstream answered ${status}`;
+    ctx.retrying = true;
+    const c = ctx.controller;
+    ctx.controller = undefined;
+    c?.abort(new Error('retrying'));
+    ctx.retrying = false;
+    const delay = retry.backoffMs > 0 ? Math.min(10_000, retry.backoffMs * 2 ** (ctx.attempts.length - 1)) : 0;
+    const again = () => {
+      if (!ctx.finished) this.forward(ctx);
+    };
+    if (delay > 0) setTimeout(again, delay).unref();
+    else setImmediate(again);
+    return true;
+  }
+
+  /** Session persistence: a new session is pinned to the endpoint that served it. */
+  private setSessionAffinity(ctx: RequestContext, headers: ResponseHeaders, ep: EndpointIR): void {
+    const sp = ctx.rule!.sessionPersistence!;
+    const value = sessionValue(ctx.cluster!, ep);
+    if (sp.type === 'Header') {
+      headers[sp.name.toLowerCase()] = value;
+      return;
+    }
+    let cookie = `${sp.name}=${value}; Path=/; HttpOnly`;
+    if (sp.lifetime === 'Permanent' && sp.absoluteTimeoutMs) cookie += `; Max-Age=${Math.floor(sp.absoluteTimeoutMs / 1000)}`;
+    const cur = headers['set-cookie'];
+    headers['set-cookie'] = cur === undefined ? cookie : Array.isArray(cur) ? [...cur, cookie] : [cur, cookie];
   }
 
   // Ending requests -----------------------------------------------------------------------------
@@ -690,6 +778,57 @@ function tunnel(a: Duplex, b: Duplex, idleMs: number, done: (reason?: string) =>
     s.on('error', () => end('TunnelError'));
     s.on('close', () => end());
   }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRY_BUFFER_BYTES = 64 * 1024;
+
+function endAttempt(a: import('./context.js').UpstreamAttempt): void {
+  a.endedAt = performance.now();
+  a.balancer?.ended(a.endpoint, a.endedAt - a.startedAt);
+}
+
+/** The request value consistent hashing uses for this cluster (resources.md §7.8). */
+function hashKeyFor(ctx: RequestContext, cluster: ClusterIR): string | undefined {
+  const lb = cluster.lb;
+  if (lb.type !== 'ConsistentHash') return undefined;
+  switch (lb.source) {
+    case 'header':
+      return ctx.upHeaders.get(lb.name!);
+    case 'cookie':
+      return cookieValue(ctx.upHeaders.get('cookie'), lb.name!);
+    case 'query':
+      return ctx.query(lb.name!);
+    default:
+      return ctx.remoteAddr || ctx.clientAddr;
+  }
+}
+
+/** Opaque session value for an endpoint of a cluster (no address leaks to clients). */
+function sessionValue(cluster: ClusterIR, ep: { address: string; port: number }): string {
+  return createHash('sha256').update(`${cluster.key}|${endpointKey(ep)}`).digest('base64url').slice(0, 22);
+}
+
+const sessionIndexes = new WeakMap<ClusterIR, Map<string, EndpointIR>>();
+function sessionIndex(cluster: ClusterIR): Map<string, EndpointIR> {
+  let m = sessionIndexes.get(cluster);
+  if (!m) {
+    m = new Map(cluster.endpoints.map((e) => [sessionValue(cluster, e), e]));
+    sessionIndexes.set(cluster, m);
+  }
+  return m;
+}
+
+function bufferBody(ctx: RequestContext): Promise<void> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    ctx.req.on('data', (c: Buffer) => chunks.push(c));
+    ctx.req.once('end', () => {
+      ctx.requestBody = Buffer.concat(chunks);
+      resolve();
+    });
+    ctx.req.once('error', () => resolve());
+  });
 }
 
 /** gRPC status for a gateway-made HTTP status (gRPC's HTTP mapping; 504 and 429 made specific). */

@@ -2,7 +2,7 @@
 // then service-only, then method-only, then catch-all rules; among equals, more header matches win,
 // then the oldest route, `namespace/name`, rule and match order.
 
-import type { MatchRequest, ValueMatcher } from './route-table.js';
+import type { MatchRequest, RouteHit, ValueMatcher } from './route-table.js';
 
 export interface GrpcEntryInput<R> {
   rule: R;
@@ -15,10 +15,6 @@ export interface GrpcEntryInput<R> {
   headers: ValueMatcher[];
 }
 
-export interface GrpcHit<R> {
-  rule: R;
-  matchIndex: number;
-}
 
 function headersHold(e: GrpcEntryInput<unknown>, req: MatchRequest): boolean {
   for (const h of e.headers) {
@@ -60,7 +56,7 @@ export class GrpcTable<R> {
   }
 
   /** `path` is the gRPC request path `/package.Service/Method`. */
-  match(path: string, req: MatchRequest): GrpcHit<R> | undefined {
+  match(path: string, req: MatchRequest): RouteHit<R> | undefined {
     const slash = path.indexOf('/', 1);
     const service = slash === -1 ? path.slice(1) : path.slice(1, slash);
     const method = slash === -1 ? '' : path.slice(slash + 1);

@@ -161,7 +161,7 @@ export function proxyStream(deps: StreamProxyDeps, s: StreamSession): void {
   });
 
   const connect = () => {
-    const ep = deps.balancers.get(cluster).pick(tried);
+    const ep = deps.balancers.get(cluster).pick(s.clientAddr, tried);
     if (ep === undefined) {
       if (status === 'Success') {
         status = 'UpstreamConnectionFailed';

@@ -137,7 +137,7 @@ export class UdpPortServer implements PortServer {
     }
     const backend = route.picker.pick();
     const cluster: ClusterIR | undefined = backend?.ref.cluster ? rt.clusters.get(backend.ref.cluster) : undefined;
-    const ep = cluster ? this.deps.balancers.get(cluster).pick() : undefined;
+    const ep = cluster ? this.deps.balancers.get(cluster).pick(clientAddr) : undefined;
     if (backend === undefined || cluster === undefined || ep === undefined) {
       this.deps.metrics.refuse('no_backend');
       this.deps.metrics.route('udp', route.gateway, route).record('NoBackend', 0, 0);
