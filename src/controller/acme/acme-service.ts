@@ -10,6 +10,7 @@
 // provider (dns-providers.ts), with a propagation check before validation.
 
 import dns from 'node:dns/promises';
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -388,10 +389,18 @@ export class AcmeService {
   private trust(job: Job): void {
     const s = job.spec;
     const url = new URL(s.server);
-    const caPem = s.caSecret ? secretOf(this.host!, job.namespace, s.caSecret)?.['ca.crt'] : undefined;
+    let caPem = s.caSecret ? secretOf(this.host!, job.namespace, s.caSecret)?.['ca.crt'] : undefined;
+    if (s.caSecret && !caPem) throw new Error(`annotation edgion.io/acme-ca-secret: Secret ${job.namespace}/${s.caSecret} with ca.crt does not exist`);
     const envCa = process.env.EDGION_ACME_CA_FILE;
+    if (!caPem && envCa) {
+      try {
+        caPem = fs.readFileSync(envCa, 'utf8');
+      } catch (err) {
+        throw new Error(`EDGION_ACME_CA_FILE ${envCa}: ${(err as Error).message}`);
+      }
+    }
     if (caPem) agents.set(url.origin, new https.Agent({ ca: caPem, keepAlive: true }));
-    else if (!envCa && url.protocol === 'https:' && isLoopbackHost(url.hostname)) {
+    else if (url.protocol === 'https:' && isLoopbackHost(url.hostname)) {
       // A CA on this machine (pebble, step-ca in a test): its certificate is usually private.
       agents.set(url.origin, new https.Agent({ rejectUnauthorized: false, keepAlive: true }));
     } else agents.delete(url.origin);
