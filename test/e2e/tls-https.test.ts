@@ -165,6 +165,8 @@ test('ALPN: h2 and http/1.1 on the same HTTPS port', async () => {
   assert.equal(h2.status, 200, h2.error ?? '');
   assert.equal(h2.tls?.alpn, 'h2');
   assert.equal(h2.json.path, '/h2');
+  const line = await waitFor(async () => e.accessLog().find((l) => l.request_info?.path === '/h2'));
+  assert.match(line.request_info.tls_id, /^[0-9a-f]{8}-[0-9a-f]{8}$/, 'HTTP/2 requests see the TLS connection too');
   const h1 = await httpsRequest({ port: pHosts, servername: 'a.tls.test', ca: ca.cert, alpn: ['http/1.1'] });
   assert.equal(h1.status, 200);
   assert.equal(h1.httpVersion, '1.1');

@@ -64,3 +64,16 @@ test('garbage is refused early', () => {
   assert.equal(parseClientHello(malformed).state, 'error');
   assert.equal(parseClientHello(Buffer.alloc(0)).state, 'more');
 });
+
+test('random and truncated input never throws', async () => {
+  const hello = await clientHello({ servername: 'fuzz.test', ALPNProtocols: ['h2'] });
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 2000; i++) {
+    const b = Buffer.from(hello);
+    for (let k = 0; k < 4; k++) b[5 + Math.floor(rnd() * (b.length - 5))] = Math.floor(rnd() * 256);
+    const cut = b.subarray(0, Math.floor(rnd() * b.length) + 1);
+    const r = parseClientHello(cut);
+    assert.ok(r.state === 'more' || r.state === 'done' || r.state === 'error');
+  }
+});
