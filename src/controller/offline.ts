@@ -11,6 +11,7 @@ import { builtinRegistry } from '../plugins/registry.js';
 import { Controller } from './controller.js';
 import { FileSource } from './source/file-source.js';
 import { pluginConfigValidator } from './validate/plugin-configs.js';
+import { combineValidators, tlsResourceValidator } from './validate/tls-resources.js';
 
 export interface OfflineResult {
   files: number;
@@ -37,7 +38,7 @@ export function runOffline(target: string): OfflineResult {
     const source = new FileSource({ dir, logger, onChange: () => undefined });
     source.rescan();
     const plugins = builtinRegistry();
-    const controller = new Controller({ source, validator: new SchemaValidator(), logger, extraValidator: pluginConfigValidator(plugins), plugins });
+    const controller = new Controller({ source, validator: new SchemaValidator(), logger, extraValidator: combineValidators(pluginConfigValidator(plugins), tlsResourceValidator), plugins });
     const snapshot = controller.reload('offline');
     return {
       files: source.files().length,
