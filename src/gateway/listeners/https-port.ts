@@ -15,7 +15,7 @@ import type { CertStore } from '../tls/cert-store.js';
 import { ALERT_UNRECOGNIZED_NAME, MAX_HELLO_BYTES, parseClientHello, tlsAlert, type ClientHello } from '../tls/client-hello.js';
 import { checkClientCertificate } from '../tls/client-cert.js';
 import { kTlsConn, newTlsId, type TlsConnInfo } from '../tls/conn-info.js';
-import { gateDecision, selectPolicy, type L4Runtime, type TlsListenerRuntime, type TlsPortRuntime } from '../stream/compile-l4.js';
+import { gateDecision, selectPolicy, type L4Runtime, type TlsListenerRuntime, type TlsPolicy, type TlsPortRuntime } from '../stream/compile-l4.js';
 import { logRefused, proxyStream, type StreamProxyDeps } from '../stream/tcp-proxy.js';
 import { sslLine, type SslLogLine } from '../stream/stream-observe.js';
 import { HttpFrontend, type FrontendDeps } from './http-frontend.js';
@@ -29,7 +29,25 @@ export interface TlsPortDeps extends StreamProxyDeps {
 }
 
 const HTTP_ALPN = ['h2', 'http/1.1'];
+const kSecured = Symbol('edgion.tls-secured');
 const HTTP1_ALPN = ['http/1.1'];
+
+interface Handshake {
+  socket: tls.TLSSocket;
+  timer: NodeJS.Timeout;
+  auth: TlsPolicy['clientAuth'];
+  base: { port: number; tlsId: string; clientAddr: string; clientPort: number };
+  name: string;
+  fallback: boolean;
+  policy: TlsPolicy;
+  listener: TlsListenerRuntime | undefined;
+  port: TlsPortRuntime;
+  rt: GatewayRuntime;
+  started: number;
+  log: string[];
+  line: (extra: Partial<SslLogLine>) => SslLogLine;
+  http: boolean;
+}
 
 export class HttpsPortServer implements PortServer {
   readonly state: ListenerState;
@@ -121,7 +139,13 @@ export class HttpsPortServer implements PortServer {
         raw.destroy();
         return;
       }
-      this.dispatch(raw, buf, r.hello, port, rt, l4, started, base);
+      try {
+        this.dispatch(raw, buf, r.hello, port, rt, l4, started, base);
+      } catch (err) {
+        // A bug must cost one connection, never the worker.
+        this.deps.logger.error({ port: this.spec.port, err: (err as Error).stack ?? String(err) }, 'TLS connection setup failed');
+        raw.destroy();
+      }
     };
     raw.on('data', onData);
     raw.once('close', () => clearTimeout(timer));
@@ -166,45 +190,55 @@ export class HttpsPortServer implements PortServer {
     const hsStarted = performance.now();
     const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`TLS handshake not finished within ${port.handshakeTimeoutMs} ms`), { code: 'ETIMEDOUT' })), port.handshakeTimeoutMs);
     const line = (extra: Partial<SslLogLine>): SslLogLine => ({ ts: Date.now(), handshakeMs: Math.round(performance.now() - hsStarted), ...base, sni: name, log, matched: policy.matched, isMtls: auth !== undefined, ...extra });
-    let secured = false;
     socket.once('error', (err: Error & { code?: string }) => {
       clearTimeout(timer);
-      if (secured) return;
+      if ((socket as unknown as { [kSecured]?: boolean })[kSecured]) return;
       this.deps.metrics.handshake(err.code === 'ETIMEDOUT' ? 'timeout' : /CERTIFICATE/.test(err.code ?? '') ? 'client_certificate' : 'failed');
       this.sslLog(line({ error: `${err.code ?? 'ERR'}: ${err.message.split('\n')[0]}` }));
     });
     socket.on('error', () => undefined);
     socket.once('secure', () => {
-      clearTimeout(timer);
-      secured = true;
-      (socket as unknown as { secureConnecting: boolean }).secureConnecting = false; // lets HTTP/2 take the socket over (it waits for this otherwise)
-      const info: TlsConnInfo = { tlsId: base.tlsId, sni: name, fallback, policy, requireSniHostMatch: listener?.gateway.config.securityProtect.requireSniHostMatch ?? port.requireSniHostMatch };
-      let verdictError: string | undefined;
-      if (auth !== undefined) {
-        const v = checkClientCertificate(socket, auth);
-        if (v.cert) info.clientCert = v.cert;
-        socket.authorized = v.ok && v.cert !== undefined;
-        if (!v.ok) verdictError = v.error;
-        else if (v.cert) log.push(`client certificate ${v.cert.subject}`);
-        else log.push('no client certificate (optional)');
-      }
-      const details = { protocol: socket.getProtocol(), cipher: socket.getCipher()?.name, alpn: socket.alpnProtocol, ...(info.clientCert ? { clientCert: info.clientCert } : {}) };
-      if (verdictError !== undefined) {
-        this.deps.metrics.handshake('client_certificate');
-        this.sslLog(line({ ...details, error: verdictError }));
+      try {
+        this.secured({ socket, timer, auth, base, name, fallback, policy, listener, port, rt, started, log, line, http });
+      } catch (err) {
+        this.deps.logger.error({ port: this.spec.port, err: (err as Error).stack ?? String(err) }, 'TLS connection hand-off failed');
         socket.destroy();
-        return;
       }
-      this.deps.metrics.handshake('success');
-      this.sslLog(line(details));
-      (socket as unknown as { [kTlsConn]: TlsConnInfo })[kTlsConn] = info;
-      if (listener?.kind === 'terminate') return this.terminated(socket, name, listener, rt, started, base);
-      if (!http || this.frontend === undefined) {
-        socket.destroy();
-        return;
-      }
-      this.frontend.accept(socket, socket.alpnProtocol === 'h2');
     });
+  }
+
+  /** Handshake done: client-certificate rules, ssl.log, then HTTP or the TLSRoute backend. */
+  private secured(h: Handshake): void {
+    const { socket, timer, auth, base, name, fallback, policy, listener, port, rt, started, log, line, http } = h;
+    clearTimeout(timer);
+    (socket as unknown as { [kSecured]: boolean })[kSecured] = true;
+    (socket as unknown as { secureConnecting: boolean }).secureConnecting = false; // lets HTTP/2 take the socket over (it waits for this otherwise)
+    const info: TlsConnInfo = { tlsId: base.tlsId, sni: name, fallback, policy, requireSniHostMatch: listener?.gateway.config.securityProtect.requireSniHostMatch ?? port.requireSniHostMatch };
+    let verdictError: string | undefined;
+    if (auth !== undefined) {
+      const v = checkClientCertificate(socket, auth);
+      if (v.cert) info.clientCert = v.cert;
+      socket.authorized = v.ok && v.cert !== undefined;
+      if (!v.ok) verdictError = v.error;
+      else if (v.cert) log.push(`client certificate ${v.cert.subject}`);
+      else log.push('no client certificate (optional)');
+    }
+    const details = { protocol: socket.getProtocol(), cipher: socket.getCipher()?.name, alpn: socket.alpnProtocol, ...(info.clientCert ? { clientCert: info.clientCert } : {}) };
+    if (verdictError !== undefined) {
+      this.deps.metrics.handshake('client_certificate');
+      this.sslLog(line({ ...details, error: verdictError }));
+      socket.destroy();
+      return;
+    }
+    this.deps.metrics.handshake('success');
+    this.sslLog(line(details));
+    (socket as unknown as { [kTlsConn]: TlsConnInfo })[kTlsConn] = info;
+    if (listener?.kind === 'terminate') return this.terminated(socket, name, listener, rt, started, base);
+    if (!http || this.frontend === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.frontend.accept(socket, socket.alpnProtocol === 'h2');
   }
 
   private passthrough(raw: net.Socket, hello: Buffer, name: string, listener: TlsListenerRuntime, rt: GatewayRuntime, started: number, base: { port: number; clientAddr: string; clientPort: number }): void {

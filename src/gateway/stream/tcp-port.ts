@@ -26,7 +26,14 @@ export class TcpPortServer implements PortServer {
     private readonly deps: StreamPortDeps,
   ) {
     this.state = { port: spec.port, address: spec.address ?? '0.0.0.0', protocol: 'TCP', bound: false };
-    this.server = net.createServer({ noDelay: true, keepAlive: true, allowHalfOpen: true }, (socket) => this.onConnection(socket));
+    this.server = net.createServer({ noDelay: true, keepAlive: true, allowHalfOpen: true }, (socket) => {
+      try {
+        this.onConnection(socket);
+      } catch (err) {
+        deps.logger.error({ port: spec.port, err: (err as Error).stack ?? String(err) }, 'TCP connection setup failed');
+        socket.destroy();
+      }
+    });
     this.server.on('error', (err) => deps.logger.error({ port: spec.port, err: err.message }, 'listener error'));
   }
 

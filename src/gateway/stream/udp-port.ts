@@ -93,7 +93,15 @@ export class UdpPortServer implements PortServer {
       sock.bind({ port: this.spec.port, address, exclusive: reusePort }, () => {
         sock.off('error', onError);
         sock.on('error', (err) => this.deps.logger.warn({ port: this.spec.port, err: err.message }, 'UDP listener error'));
-        sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+        sock.on('message', (msg, rinfo) => {
+          try {
+            this.onMessage(msg, rinfo);
+          } catch (err) {
+            // Out of file descriptors and the like: drop the datagram, keep the worker.
+            this.deps.metrics.refuse('error');
+            this.deps.logger.warn({ port: this.spec.port, err: (err as Error).message }, 'UDP datagram dropped');
+          }
+        });
         resolve(sock);
       });
     });
