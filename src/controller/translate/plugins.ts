@@ -3,7 +3,7 @@
 // and every plugin set a route references is present, valid or not (fail closed, DECISIONS §26).
 
 import type { LinkSysIR, PluginEntryIR, PluginSetIR, StreamPluginSetIR } from '../../ir/index.js';
-import { secretData } from './secrets.js';
+import { secretBytes, secretData } from './secrets.js';
 import { PLUGIN_STAGES } from '../../ir/index.js';
 import type { Obj, TranslateContext } from './context.js';
 
@@ -18,9 +18,18 @@ function entries(ctx: TranslateContext, ns: string, list: unknown, missing: stri
       out.secrets = {};
       for (const ref of refs) {
         const refNs = ref.namespace ?? ns;
-        const data = secretData(ctx, refNs, ref.name);
-        if (data) out.secrets[`${refNs}/${ref.name}`] = data;
-        else missing.push(`${type}: Secret ${refNs}/${ref.name} does not exist`);
+        const raw = secretBytes(ctx, refNs, ref.name);
+        if (!raw) {
+          missing.push(`${type}: Secret ${refNs}/${ref.name} does not exist`);
+          continue;
+        }
+        const text: Record<string, string> = {};
+        for (const [k, v] of Object.entries(raw)) {
+          text[k] = v.toString('utf8');
+          // Binary values (random keys) do not survive text: they travel as base64 too.
+          if (!Buffer.from(text[k], 'utf8').equals(v)) ((out.secretsBinary ??= {})[`${refNs}/${ref.name}`] ??= {})[k] = v.toString('base64');
+        }
+        out.secrets[`${refNs}/${ref.name}`] = text;
       }
     }
     return out;
