@@ -43,7 +43,10 @@ interface Credential {
 interface Signed {
   username: string;
   algorithm: string;
+  /** Signed header names as the client listed them (lower case): they start the signing-string lines. */
   headers: string[];
+  /** The same names with `(request-target)` as `@request-target`, for the checks. */
+  canonical: string[];
   signature: string;
 }
 
@@ -70,15 +73,15 @@ function parseSigned(text: string, header: string): { signed: Signed; header: st
   const username = p.username ?? p.keyid;
   if (!username) return 'no username';
   if (!p.signature) return 'no signature';
-  const headers = (p.headers ?? 'date').split(/\s+/).filter(Boolean).map(canon);
-  return { signed: { username, algorithm: (p.algorithm ?? '').toLowerCase(), headers, signature: p.signature }, header };
+  const headers = (p.headers ?? 'date').split(/\s+/).filter(Boolean).map((h) => h.toLowerCase());
+  return { signed: { username, algorithm: (p.algorithm ?? '').toLowerCase(), headers, canonical: headers.map(canon), signature: p.signature }, header };
 }
 
 /** The string the client signed. */
 export function signingString(s: PluginSession, headers: readonly string[]): string | { missing: string } {
   const lines: string[] = [];
   for (const h of headers) {
-    if (h === TARGET) {
+    if (h === TARGET || h === '(request-target)') {
       lines.push(`${h}: ${s.method.toLowerCase()} ${s.path}${s.queryString ? `?${s.queryString}` : ''}`);
       continue;
     }
@@ -202,9 +205,9 @@ export const HmacAuth = definePlugin({
         const cred = creds.get(signed.username);
         if (!cred) return fail(s, 'HMAC signature cannot be verified', `unknown username ${signed.username.slice(0, 64)}`);
         if (!allowed.has(signed.algorithm)) return fail(s, 'HMAC algorithm not allowed', `algorithm "${signed.algorithm.slice(0, 32)}" not allowed`);
-        const dateHeader = signed.headers.includes('x-date') ? 'x-date' : signed.headers.includes('date') ? 'date' : undefined;
+        const dateHeader = signed.canonical.includes('x-date') ? 'x-date' : signed.canonical.includes('date') ? 'date' : undefined;
         if (!dateHeader) return fail(s, 'Date or X-Date must be signed');
-        for (const h of enforce) if (!signed.headers.includes(h)) return fail(s, `Header ${h} must be signed`);
+        for (const h of enforce) if (!signed.canonical.includes(h)) return fail(s, `Header ${h} must be signed`);
         const dateValue = s.header(dateHeader);
         if (dateValue === undefined) return fail(s, `Signed header ${dateHeader} is missing`);
         if (skewMs > 0) {
@@ -220,7 +223,7 @@ export const HmacAuth = definePlugin({
 
         const digestHeader = DIGEST_HEADERS.find((h) => s.header(h) !== undefined);
         if (!digestHeader) return fail(s, 'Missing body digest', 'validateRequestBody: no Digest, Content-Digest or X-Body-Digest header');
-        if (!signed.headers.includes(digestHeader)) return fail(s, `Header ${digestHeader} must be signed`);
+        if (!signed.canonical.includes(digestHeader)) return fail(s, `Header ${digestHeader} must be signed`);
         const digest = s.header(digestHeader)!;
         return s.readBody(c.maxBodyBytes).then((body) => {
           if (body === undefined) {
