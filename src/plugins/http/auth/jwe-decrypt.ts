@@ -110,8 +110,8 @@ export const JweDecrypt = definePlugin({
       if (prefix) {
         if (t.startsWith(prefix)) t = t.slice(prefix.length);
         else if (t.toLowerCase().startsWith(prefix.toLowerCase())) t = t.slice(prefix.length);
-      } else if (/^bearer\s/i.test(t)) {
-        t = t.slice(7);
+      } else if (/^bearer(\s|$)/i.test(t)) {
+        t = t.slice(6);
       }
       return t.trim();
     };
