@@ -107,6 +107,7 @@ test('denied: the client gets the service status, body, content type and clientH
   assert.equal(r.headers['www-authenticate'], 'Bearer realm="auth"');
   assert.equal(r.headers['x-auth-result'], 'denied');
   assert.equal(r.headers['x-internal'], undefined);
+  assert.equal(r.headers.connection, 'close');
   assert.equal(echo.seen.length, before, 'the upstream is not called');
 });
 

@@ -70,6 +70,15 @@ test('a correctly signed request passes with the consumer and whitelisted header
   assert.equal((await p.run({ ...sig, headers: { ...sig.headers, signature: sig.headers!.authorization!.slice(5), authorization: '' } })).reply, undefined);
 });
 
+test('a request-target line without its name prefix is accepted too', async () => {
+  const p = instance(HmacAuth, { secretRefs: [{ name: 'hmac' }] }, deps());
+  const d = date();
+  const sig = createHmac('sha256', SECRET).update(`get /x?q=1\ndate: ${d}`).digest('base64');
+  const auth = `hmac username="svc-a", algorithm="hmac-sha256", headers="@request-target date", signature="${sig}"`;
+  assert.equal((await p.run({ path: '/x', query: 'q=1', headers: { date: d, authorization: auth } })).reply, undefined);
+  assert.equal((await p.run({ path: '/y', query: 'q=1', headers: { date: d, authorization: auth } })).reply?.status, 401);
+});
+
 test('usernameField / secretField; short secrets are ignored', async () => {
   const d = deps();
   const p = instance(HmacAuth, { secretRefs: [{ name: 'hmac' }], usernameField: 'client', secretField: 'key' }, d);

@@ -132,7 +132,8 @@ export const ForwardAuth = definePlugin({
         } catch (err) {
           return unavailable(s, `reading the answer: ${(err as Error).message}`);
         }
-        const headers: Record<string, string | string[]> = { 'content-type': headerValue(res.headers['content-type']) ?? 'application/json' };
+        // As the original: the connection is not reused after a denial (HTTP/2 drops the header).
+        const headers: Record<string, string | string[]> = { 'content-type': headerValue(res.headers['content-type']) ?? 'application/json', connection: 'close' };
         for (const h of client) {
           const v = res.headers[h];
           if (v !== undefined) headers[h] = v;

@@ -77,12 +77,16 @@ function parseSigned(text: string, header: string): { signed: Signed; header: st
   return { signed: { username, algorithm: (p.algorithm ?? '').toLowerCase(), headers, canonical: headers.map(canon), signature: p.signature }, header };
 }
 
-/** The string the client signed. */
-export function signingString(s: PluginSession, headers: readonly string[]): string | { missing: string } {
+/**
+ * The string the client signed. `bareTarget`: the request-target line is the value alone, without
+ * the `name: ` prefix (a reading of the specification some clients follow; accepted as well).
+ */
+export function signingString(s: PluginSession, headers: readonly string[], bareTarget = false): string | { missing: string } {
   const lines: string[] = [];
   for (const h of headers) {
     if (h === TARGET || h === '(request-target)') {
-      lines.push(`${h}: ${s.method.toLowerCase()} ${s.path}${s.queryString ? `?${s.queryString}` : ''}`);
+      const target = `${s.method.toLowerCase()} ${s.path}${s.queryString ? `?${s.queryString}` : ''}`;
+      lines.push(bareTarget ? target : `${h}: ${target}`);
       continue;
     }
     const v = s.header(h);
@@ -217,22 +221,28 @@ export const HmacAuth = definePlugin({
         }
         const text = signingString(s, signed.headers);
         if (typeof text !== 'string') return fail(s, `Signed header ${text.missing} is missing`);
-        const expected = createHmac(HASH[signed.algorithm]!, cred.secret).update(text).digest();
-        if (!safeEqual(Buffer.from(signed.signature, 'base64'), expected)) return fail(s, 'HMAC signature cannot be verified', `bad signature for ${cred.username}`);
+        const given = Buffer.from(signed.signature, 'base64');
+        const hmac = (t: string) => createHmac(HASH[signed.algorithm]!, cred.secret).update(t).digest();
+        let good = safeEqual(given, hmac(text));
+        if (!good && signed.canonical.includes(TARGET)) good = safeEqual(given, hmac(signingString(s, signed.headers, true) as string));
+        if (!good) return fail(s, 'HMAC signature cannot be verified', `bad signature for ${cred.username}`);
         if (!c.validateRequestBody) return succeed(s, cred);
 
         const digestHeader = DIGEST_HEADERS.find((h) => s.header(h) !== undefined);
         if (!digestHeader) return fail(s, 'Missing body digest', 'validateRequestBody: no Digest, Content-Digest or X-Body-Digest header');
         if (!signed.canonical.includes(digestHeader)) return fail(s, `Header ${digestHeader} must be signed`);
         const digest = s.header(digestHeader)!;
-        return s.readBody(c.maxBodyBytes).then((body) => {
-          if (body === undefined) {
-            s.log(`body larger than maxBodyBytes (${c.maxBodyBytes})`);
-            return plainReply(413, '413 Payload Too Large - the body is too large to validate', 'HmacAuthBodyTooLarge');
-          }
-          if (!digestMatches(digestHeader, digest, body)) return fail(s, 'Body digest does not match');
-          return succeed(s, cred);
-        });
+        return s.readBody(c.maxBodyBytes).then(
+          (body) => {
+            if (body === undefined) {
+              s.log(`body larger than maxBodyBytes (${c.maxBodyBytes})`);
+              return plainReply(413, '413 Payload Too Large - the body is too large to validate', 'HmacAuthBodyTooLarge');
+            }
+            if (!digestMatches(digestHeader, digest, body)) return fail(s, 'Body digest does not match');
+            return succeed(s, cred);
+          },
+          () => plainReply(400, '400 Bad Request - the request body could not be read', 'HmacAuthBody'),
+        );
       },
     };
   },

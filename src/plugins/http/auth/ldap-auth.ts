@@ -171,11 +171,10 @@ export const LdapAuth = definePlugin({
         }
         if (creds === undefined) {
           if (c.anonymous !== undefined) {
+            // DECISIONS §28: anonymous consumers get no credential headers (no identifier).
             setAnonymous(s, c.anonymous);
             s.setHeader(anonHeader, 'true');
-            const id = c.anonymous === '' ? undefined : headerText(c.anonymous);
-            if (id !== undefined) s.setHeader(idHeader, id);
-            else s.removeHeader(idHeader);
+            s.removeHeader(idHeader);
             return undefined;
           }
           return fail(s, 'no credentials');
