@@ -57,5 +57,5 @@ export function kindNames(): string[] {
 }
 
 export function isRouteKind(kind: string): boolean {
-  return /Route$/.test(kind);
+  return kind.endsWith('Route');
 }

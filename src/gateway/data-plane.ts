@@ -17,11 +17,14 @@ import { PluginRunner } from './plugins-engine/plugin-steps.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
+import { Mirror, type MirrorStats } from './upstream/mirror.js';
 import { AccessLog } from './observe/access-log.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { HttpProxy } from './proxy/http-proxy.js';
+import { corsFilter } from './filters/cors.js';
 import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
 import { Balancers } from './upstream/balancer.js';
+import { UpstreamHealth } from './upstream/health.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface DataPlaneOptions {
@@ -53,7 +56,8 @@ function httpPortSpecs(runtime: GatewayRuntime, bindOverride: string | undefined
 export class DataPlane implements RejectLogger {
   readonly metrics = new GatewayMetrics();
   readonly pools = new UpstreamPools();
-  readonly balancers = new Balancers();
+  readonly health: UpstreamHealth;
+  readonly balancers: Balancers;
   readonly accessLog: AccessLog | undefined;
   readonly proxy: HttpProxy;
   private readonly runtimeRef: RuntimeRef;
@@ -61,12 +65,19 @@ export class DataPlane implements RejectLogger {
   readonly certs = new CertStore();
   private readonly compileDeps: CompileDeps;
   readonly plugins: PluginHost;
+  readonly mirrorStats: MirrorStats = { byStatus: new Map(), durationMsSum: 0 };
+  private readonly mirrorLog: AccessLog | undefined;
   readonly pluginRunner: PluginRunner;
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
   constructor(private readonly opts: DataPlaneOptions) {
+    this.health = new UpstreamHealth(opts.logger);
+    this.balancers = new Balancers((key) => this.health.healthFor(key));
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
-    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters() });
+    this.mirrorLog = opts.accessLog === false ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'mirror.log'));
+    const mirrorDeps = { pools: this.pools, balancers: this.balancers, logger: opts.logger, log: this.mirrorLog, stats: this.mirrorStats };
+    const mirrorStep = (ir: import('../ir/index.js').RequestMirrorIR) => new Mirror(ir, mirrorDeps).step();
+    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters(), mirrorStep });
     this.pluginRunner = new PluginRunner(this.plugins, {
       stats: (type) => this.metrics.plugin(type),
       onError: (ctx, set, entry, err) => {
@@ -79,12 +90,15 @@ export class DataPlane implements RejectLogger {
     });
     this.compileDeps = {
       extraFilter: (f) => {
+        if (f.type === 'RequestMirror') return { request: mirrorStep(f) };
+        if (f.type === 'CORS') return { request: corsFilter(f), cors: true };
         if (f.type !== 'ExtensionRef') return undefined;
         return { request: this.pluginRunner.extensionRefStep(f.pluginSet), cors: this.plugins.get(f.pluginSet)?.cors ?? false };
       },
       globalSteps: (keys) => keys.map((k) => this.pluginRunner.extensionRefStep(k)),
+      globalCors: (keys) => keys.some((k) => this.plugins.get(k)?.cors ?? false),
     };
-    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner });
+    this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, health: this.health });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
     const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this };
     this.listeners = new ListenerManager(
@@ -97,6 +111,7 @@ export class DataPlane implements RejectLogger {
       opts.bindAddress,
     );
     this.metrics.addCounter('edgion_access_log_dropped_total', 'Access log lines dropped because the disk could not keep up', () => this.accessLog?.dropped ?? 0);
+    this.metrics.addLabeledCounter('edgion_mirror_requests_total', 'Mirrored requests by outcome', 'status', () => this.mirrorStats.byStatus);
     this.metrics.addGauge('edgion_config_version', 'Version of the configuration snapshot in use', () => this.runtimeRef.current.version);
   }
 
@@ -123,6 +138,7 @@ export class DataPlane implements RejectLogger {
     this.runtimeRef.current = runtime;
     const listeners = await this.listeners.apply(runtime);
     this.retainUpstreams(runtime);
+    this.health.apply(runtime.clusters.values());
     this.certs.retain(runtime);
     return { version: runtime.version, listeners };
   }
@@ -134,9 +150,10 @@ export class DataPlane implements RejectLogger {
     for (const c of runtime.clusters.values()) {
       for (const ep of c.endpoints) {
         for (const port of runtime.httpPorts.values()) {
-          livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: port.connection.backendConnectTimeoutMs, idleTimeoutMs: port.connection.backendIdleTimeoutMs }));
-          for (const l of port.listeners.values()) {
-            livePools.add(UpstreamPools.keyOf(c, ep, { connectTimeoutMs: l.settings.backendConnectTimeoutMs, idleTimeoutMs: l.settings.backendIdleTimeoutMs }));
+          for (const s of [port.connection, ...port.listeners.values().map((l) => l.settings)]) {
+            const settings = { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs };
+            livePools.add(UpstreamPools.keyOf(c, ep, settings));
+            livePools.add(UpstreamPools.keyOf(c, ep, settings, true));
           }
         }
       }
@@ -156,7 +173,9 @@ export class DataPlane implements RejectLogger {
   async close(graceMs: number): Promise<void> {
     this.proxy.draining = true;
     await this.listeners.close(graceMs);
+    this.health.close();
     await this.pools.close();
     await this.accessLog?.close();
+    await this.mirrorLog?.close();
   }
 }

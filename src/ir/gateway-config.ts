@@ -25,6 +25,8 @@ export interface GatewayConfigIR {
     tlsProxyLogRecord: boolean;
     maxHeaderBytes: number;
     maxHeaderCount: number;
+    /** Open client connections per listener port (0 = no limit). */
+    maxConnections: number;
   };
   globalPlugins: string[];
   preflightPolicy: { mode: 'cors-standard' | 'all-options'; statusCode: number };
@@ -51,6 +53,7 @@ export function defaultGatewayConfig(): GatewayConfigIR {
       tlsProxyLogRecord: true,
       maxHeaderBytes: 16 * 1024,
       maxHeaderCount: 100,
+      maxConnections: 0,
     },
     globalPlugins: [],
     preflightPolicy: { mode: 'cors-standard', statusCode: 204 },

@@ -17,6 +17,8 @@ export interface PluginEntryIR {
   conditions?: unknown;
   /** Secrets the plugin asked for, resolved: secretKey (`ns/name`) → decoded data. */
   secrets?: Record<string, Record<string, string>>;
+  /** RequestMirror: the mirror target resolved by the controller (cluster key in Snapshot.clusters). */
+  mirror?: import('./route.js').RequestMirrorIR;
   /** The secret values that are not valid UTF-8 (binary keys), base64: secretKey → key → base64. */
   secretsBinary?: Record<string, Record<string, string>>;
 }

@@ -10,6 +10,7 @@ import { AUTH_PLUGINS } from './http/auth/index.js';
 import { SECURITY_PLUGINS } from './http/security/index.js';
 import { TRAFFIC_PLUGINS } from './http/traffic/index.js';
 import { UTILITY_PLUGINS } from './http/utility/index.js';
+import { ENGINE_PLUGINS } from './http/engine/index.js';
 import type { PluginDefinition, PluginProblem, SecretRefSpec } from './runtime/define-plugin.js';
 import { conditionProblems, ConditionsSchema, type Conditions } from './runtime/conditions.js';
 
@@ -90,7 +91,7 @@ export class PluginRegistry {
 }
 
 /** All built-in HTTP plugins. */
-export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [...AUTH_PLUGINS, ...SECURITY_PLUGINS, ...TRAFFIC_PLUGINS, ...UTILITY_PLUGINS];
+export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [...AUTH_PLUGINS, ...SECURITY_PLUGINS, ...TRAFFIC_PLUGINS, ...UTILITY_PLUGINS, ...ENGINE_PLUGINS];
 
 export function builtinRegistry(): PluginRegistry {
   return new PluginRegistry(BUILTIN_PLUGINS);

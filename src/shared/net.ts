@@ -28,9 +28,11 @@ export function cidrList(entries: readonly string[]): CidrList & { invalid: stri
     if (slash === -1) {
       list.addAddress(addr, family);
     } else {
-      const prefix = Number(entry.slice(slash + 1));
+      const bits = entry.slice(slash + 1);
+      const prefix = Number(bits);
       const max = family === 'ipv4' ? 32 : 128;
-      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+      // `10.0.0.0/` must not read as /0 (Number('') is 0): that would match every address.
+      if (!/^\d{1,3}$/.test(bits) || prefix > max) {
         invalid.push(raw);
         continue;
       }

@@ -230,7 +230,7 @@ function acceptedStatus(r: FakeResource): unknown {
     { type: 'Accepted', status: 'True', reason: 'Accepted' },
     { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs' },
   ];
-  if (/Route$/.test(r.kind)) {
+  if (r.kind.endsWith("Route")) {
     const spec = (r.spec ?? {}) as { parentRefs?: unknown[] };
     return { parents: (spec.parentRefs ?? [{}]).map((parentRef) => ({ parentRef, controllerName: 'edgion.io/gateway-controller', conditions })) };
   }

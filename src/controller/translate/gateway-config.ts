@@ -40,6 +40,7 @@ export function gatewayConfigIR(name: string | undefined, spec: Obj | undefined)
   c.securityProtect.tlsProxyLogRecord = bool(sp.tlsProxyLogRecord, c.securityProtect.tlsProxyLogRecord);
   c.securityProtect.maxHeaderBytes = num(sp.maxHeaderBytes, c.securityProtect.maxHeaderBytes);
   c.securityProtect.maxHeaderCount = num(sp.maxHeaderCount, c.securityProtect.maxHeaderCount);
+  c.securityProtect.maxConnections = num(sp.maxConnections, c.securityProtect.maxConnections);
   if (Array.isArray(spec.globalPluginsRef)) {
     c.globalPlugins = (spec.globalPluginsRef as Obj[]).filter((r) => typeof r.name === 'string').map((r) => `${(r.namespace as string | undefined) ?? 'default'}/${r.name as string}`);
   }

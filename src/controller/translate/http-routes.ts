@@ -105,11 +105,33 @@ function reasonToError(r: BackendProblemReason): string {
   return r === 'InvalidKind' ? 'BackendUnsupportedKind' : r === 'RefNotPermitted' ? 'RefDenied' : 'BackendServiceNotFound';
 }
 
+/** What HTTPRoute and GRPCRoute rules share: filters, backends, timeouts, retry, session persistence. */
+export function ruleCommon(ctx: TranslateContext, route: ResourceView, kind: string, r: Obj, i: number, clusters: Record<string, ClusterIR>, problems: FilterProblem[]) {
+  const from = { group: GATEWAY_GROUP, kind, namespace: route.namespace ?? 'default' };
+  const timeouts = (r.timeouts ?? {}) as Obj;
+  const retry = retryOf(r.retry as Obj | undefined);
+  const sp = sessionPersistenceOf(r.sessionPersistence as Obj | undefined, `edgion-session-${route.name}-${i}`);
+  const requestMs = typeof timeouts.request === 'string' ? durationMs(timeouts.request, 0) : 0;
+  const backendRequestMs = typeof timeouts.backendRequest === 'string' ? durationMs(timeouts.backendRequest, 0) : 0;
+  return {
+    index: i,
+    ...(typeof r.name === 'string' ? { name: r.name } : {}),
+    filters: translateFilters(ctx, from, r.filters as Obj[] | undefined, clusters, problems),
+    backends: translateBackendRefs(ctx, route, kind, r.backendRefs as Obj[] | undefined, clusters, problems),
+    // A zero duration disables the timeout (Gateway API).
+    timeouts: { ...(requestMs ? { requestMs } : {}), ...(backendRequestMs ? { backendRequestMs } : {}) },
+    ...(retry ? { retry } : {}),
+    ...(sp ? { sessionPersistence: sp } : {}),
+  };
+}
+
 export interface RouteStatusInput {
   outcomes: ParentOutcome[];
   problems: FilterProblem[];
   invalidRules: string[];
   ruleCount: number;
+  /** The route as a whole is not acceptable (e.g. an unsupported GRPCRoute method match). */
+  reject?: { reason: string; message: string };
 }
 
 /** status.parents[] for any route kind. */
@@ -123,11 +145,12 @@ export function routeStatus(ctx: TranslateContext, route: ResourceView, input: R
       const c = ctx.conditions(route, prev);
       const conds: Condition[] = [];
       if (!o.accepted) conds.push(c.make('Accepted', false, o.reason, o.message));
+      else if (input.reject) conds.push(c.make('Accepted', false, input.reject.reason, input.reject.message));
       else if (allRulesInvalid) conds.push(c.make('Accepted', false, 'UnsupportedValue', `every rule is invalid: ${input.invalidRules.join('; ')}`));
       else conds.push(c.make('Accepted', true, 'Accepted', 'Route accepted'));
       conds.push(problem ? c.make('ResolvedRefs', false, problem.reason, input.problems.map((p) => p.message).join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'));
       if (input.invalidRules.length && !allRulesInvalid) conds.push(c.make('PartiallyInvalid', true, 'UnsupportedValue', `rules dropped: ${input.invalidRules.join('; ')}`));
-      const programmed = o.accepted && !allRulesInvalid;
+      const programmed = o.accepted && !allRulesInvalid && !input.reject;
       conds.push(c.make('Programmed', programmed, programmed ? 'Programmed' : 'Invalid', programmed ? 'Route programmed' : 'Route is not programmed'));
       return { parentRef: o.parentRef, controllerName: ctx.input.controllerName, conditions: conds };
     }),
@@ -142,7 +165,6 @@ export function translateHttpRoutes(ctx: TranslateContext, gateways: Map<string,
     const outcomes = attachRoute(ctx, route, 'HTTPRoute', hostnames, gateways);
     const problems: FilterProblem[] = [];
     const invalidRules: string[] = [];
-    const from = { group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace: route.namespace ?? 'default' };
     const rules: HttpRuleIR[] = [];
     const specRules = (spec.rules ?? []) as Obj[];
     specRules.forEach((r, i) => {
@@ -154,22 +176,7 @@ export function translateHttpRoutes(ctx: TranslateContext, gateways: Map<string,
         for (const b of bad) ctx.error(route, b.slice(0, b.indexOf(':')), b.slice(b.indexOf(':') + 2));
         return;
       }
-      const timeouts = (r.timeouts ?? {}) as Obj;
-      const retry = retryOf(r.retry as Obj | undefined);
-      const sp = sessionPersistenceOf(r.sessionPersistence as Obj | undefined, `edgion-session-${route.name}-${i}`);
-      rules.push({
-        index: i,
-        ...(typeof r.name === 'string' ? { name: r.name } : {}),
-        matches,
-        filters: translateFilters(ctx, from, r.filters as Obj[] | undefined, clusters, problems),
-        backends: translateBackendRefs(ctx, route, 'HTTPRoute', r.backendRefs as Obj[] | undefined, clusters, problems),
-        timeouts: {
-          ...(typeof timeouts.request === 'string' ? { requestMs: durationMs(timeouts.request, 0) || undefined } : {}),
-          ...(typeof timeouts.backendRequest === 'string' ? { backendRequestMs: durationMs(timeouts.backendRequest, 0) || undefined } : {}),
-        },
-        ...(retry ? { retry } : {}),
-        ...(sp ? { sessionPersistence: sp } : {}),
-      });
+      rules.push({ ...ruleCommon(ctx, route, 'HTTPRoute', r, i, clusters, problems), matches });
     });
     ctx.statuses.set(route.key, routeStatus(ctx, route, { outcomes, problems, invalidRules, ruleCount: specRules.length }));
     const attachments = outcomes.flatMap((o) => o.attachments);

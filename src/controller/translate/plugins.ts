@@ -2,17 +2,38 @@
 // translation (a resource with an invalid entry never becomes "good"); here they are normalised
 // and every plugin set a route references is present, valid or not (fail closed, DECISIONS §26).
 
-import type { LinkSysIR, PluginEntryIR, PluginSetIR, StreamPluginSetIR } from '../../ir/index.js';
+import type { ClusterIR, LinkSysIR, PluginEntryIR, PluginSetIR, RequestMirrorIR, StreamPluginSetIR } from '../../ir/index.js';
+import { resolveServiceTarget } from './backends.js';
 import { secretBytes, secretData } from './secrets.js';
 import { PLUGIN_STAGES } from '../../ir/index.js';
 import type { Obj, TranslateContext } from './context.js';
 
+/** RequestMirror entries: their backendRef resolved to a cluster (plugin references need no ReferenceGrant). */
+function mirrorOf(ctx: TranslateContext, ns: string, config: Obj, clusters: Record<string, ClusterIR>, missing: string[]): RequestMirrorIR {
+  const ref = (config.backendRef ?? {}) as Obj;
+  const refNs = String(ref.namespace ?? ns);
+  const target = resolveServiceTarget(ctx, { group: 'edgion.io', kind: 'EdgionPlugins', namespace: refNs }, { ...ref, namespace: refNs }, clusters);
+  if (target.problem) missing.push(`RequestMirror: ${target.problem.message}`);
+  const fraction = config.fraction as Obj | undefined;
+  const percent = typeof config.percent === 'number' ? config.percent : fraction ? (Number(fraction.numerator) / Number(fraction.denominator ?? 100)) * 100 : 100;
+  return {
+    type: 'RequestMirror',
+    ...(target.clusterKey ? { cluster: target.clusterKey } : {}),
+    backend: { namespace: target.namespace, name: target.name, ...(target.port !== undefined ? { port: target.port } : {}) },
+    percent,
+    connectTimeoutMs: Number(config.connectTimeoutMs ?? 1000),
+    writeTimeoutMs: Number(config.writeTimeoutMs ?? 1000),
+    maxConcurrent: Number(config.maxConcurrent ?? 1024),
+  };
+}
+
 /** Entries with their Secrets resolved; missing Secrets are collected in `missing`. */
-function entries(ctx: TranslateContext, ns: string, list: unknown, missing: string[]): PluginEntryIR[] {
+function entries(ctx: TranslateContext, ns: string, list: unknown, missing: string[], clusters: Record<string, ClusterIR>): PluginEntryIR[] {
   return ((list ?? []) as Obj[]).map((e) => {
     const type = String(e.type);
     const config = e.config ?? {};
     const out: PluginEntryIR = { type, enable: e.enable !== false, config, ...(e.conditions !== undefined ? { conditions: e.conditions } : {}) };
+    if (type === 'RequestMirror') out.mirror = mirrorOf(ctx, ns, config as Obj, clusters, missing);
     const refs = ctx.input.plugins?.secretRefs(type, config) ?? [];
     if (refs.length) {
       out.secrets = {};
@@ -36,7 +57,7 @@ function entries(ctx: TranslateContext, ns: string, list: unknown, missing: stri
   });
 }
 
-export function translatePluginSets(ctx: TranslateContext): Record<string, PluginSetIR> {
+export function translatePluginSets(ctx: TranslateContext, clusters: Record<string, ClusterIR>): Record<string, PluginSetIR> {
   const out: Record<string, PluginSetIR> = {};
   for (const p of ctx.all('EdgionPlugins')) {
     const spec = (p.obj.spec ?? {}) as Obj;
@@ -52,7 +73,7 @@ export function translatePluginSets(ctx: TranslateContext): Record<string, Plugi
       upstreamResponseBodyFilterPlugins: [],
     };
     const missing: string[] = [];
-    for (const stage of PLUGIN_STAGES) set[stage] = entries(ctx, set.namespace, spec[stage], missing);
+    for (const stage of PLUGIN_STAGES) set[stage] = entries(ctx, set.namespace, spec[stage], missing, clusters);
     out[key] = set;
     const c = ctx.conditions(p);
     for (const m of missing) ctx.warn(p, 'spec', `${m}; the plugin runs without it (an auth plugin then rejects every request)`);
@@ -73,13 +94,13 @@ export function translatePluginSets(ctx: TranslateContext): Record<string, Plugi
   return out;
 }
 
-export function translateStreamPluginSets(ctx: TranslateContext): Record<string, StreamPluginSetIR> {
+export function translateStreamPluginSets(ctx: TranslateContext, clusters: Record<string, ClusterIR>): Record<string, StreamPluginSetIR> {
   const out: Record<string, StreamPluginSetIR> = {};
   for (const p of ctx.all('EdgionStreamPlugins')) {
     const spec = (p.obj.spec ?? {}) as Obj;
     const key = `${p.namespace ?? 'default'}/${p.name}`;
     const missing: string[] = [];
-    out[key] = { key, namespace: p.namespace ?? 'default', name: p.name, valid: true, plugins: entries(ctx, p.namespace ?? 'default', spec.plugins, missing), tlsRoutePlugins: entries(ctx, p.namespace ?? 'default', spec.tlsRoutePlugins, missing) };
+    out[key] = { key, namespace: p.namespace ?? 'default', name: p.name, valid: true, plugins: entries(ctx, p.namespace ?? 'default', spec.plugins, missing, clusters), tlsRoutePlugins: entries(ctx, p.namespace ?? 'default', spec.tlsRoutePlugins, missing, clusters) };
     const c = ctx.conditions(p);
     ctx.statuses.set(p.key, { conditions: [c.make('Accepted', true, 'Accepted', 'EdgionStreamPlugins accepted'), c.make('Ready', true, 'Ready', 'Ready')] });
   }

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../../shared/diagnostics.js';
 import { TranslateContext, type Obj, type TranslateInput } from './context.js';
 import { translateGatewayClasses, translateGateways, writeGatewayStatuses, type GatewayState } from './gateways.js';
 import { translateHttpRoutes } from './http-routes.js';
+import { translateGrpcRoutes } from './grpc-routes.js';
 import { translateLinkSys, translatePluginSets, translateStreamPluginSets } from './plugins.js';
 
 export type SnapshotContent = Omit<Snapshot, 'version' | 'controllerId' | 'generatedAt'>;
@@ -29,8 +30,9 @@ export function translate(input: TranslateInput): TranslateResult {
   const gatewayStates = translateGateways(ctx, classes, tlsBundles);
   const gateways = new Map<string, GatewayState>(gatewayStates.map((g) => [g.ir.key, g]));
   const httpRoutes = translateHttpRoutes(ctx, gateways, clusters);
-  const pluginSets = translatePluginSets(ctx);
-  const streamPluginSets = translateStreamPluginSets(ctx);
+  const grpcRoutes = translateGrpcRoutes(ctx, gateways, clusters);
+  const pluginSets = translatePluginSets(ctx, clusters);
+  const streamPluginSets = translateStreamPluginSets(ctx, clusters);
   writeGatewayStatuses(ctx, gatewayStates);
 
   const resources: Record<string, unknown[]> = {};
@@ -46,7 +48,7 @@ export function translate(input: TranslateInput): TranslateResult {
     content: {
       gateways: gatewayStates.map((g) => g.ir),
       httpRoutes,
-      grpcRoutes: [],
+      grpcRoutes,
       tcpRoutes: [],
       udpRoutes: [],
       tlsRoutes: [],

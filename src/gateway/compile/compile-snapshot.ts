@@ -1,7 +1,8 @@
 // Snapshot → GatewayRuntime. Pure: no I/O, no clocks; everything a request needs is decided here
 // (regexes compiled, tables sorted, filters turned into steps) so the request path only looks up.
 
-import type { ClusterIR, FilterIR, GatewayIR, HttpRouteIR, HttpRuleIR, ListenerIR, Snapshot } from '../../ir/index.js';
+import type { BackendRefIR, ClusterIR, FilterIR, GatewayIR, ListenerIR, RetryIR, RouteMetaIR, SessionPersistenceIR, Snapshot } from '../../ir/index.js';
+import { GrpcTable } from '../routing/grpc-table.js';
 import { cidrList } from '../../shared/net.js';
 import { compileUserRegex } from '../../shared/regex.js';
 import { HostIndex } from '../routing/host-index.js';
@@ -27,6 +28,8 @@ export interface CompileDeps {
   extraFilter?(filter: FilterIR, snapshot: Snapshot): { request?: RequestStep; response?: ResponseHeaderStep; cors?: boolean } | undefined;
   /** Steps for a Gateway's globalPluginsRef (EdgionPlugins keys). */
   globalSteps?(keys: string[]): RequestStep[];
+  /** Whether those global plugin sets run a Cors plugin. */
+  globalCors?(keys: string[]): boolean;
 }
 
 export function listenerSettings(gw: GatewayIR): ListenerSettings {
@@ -39,6 +42,7 @@ export function listenerSettings(gw: GatewayIR): ListenerSettings {
     realIpHeader: c.realIp.realIpHeader.toLowerCase(),
     maxHeaderBytes: c.securityProtect.maxHeaderBytes,
     maxHeaderCount: c.securityProtect.maxHeaderCount,
+    maxConnections: c.securityProtect.maxConnections,
     clientReadTimeoutMs: c.httpTimeout.client.readTimeoutMs,
     clientKeepaliveTimeoutMs: c.httpTimeout.client.keepaliveTimeoutMs,
     keepaliveRequestLimit: c.server.downstreamKeepaliveRequestLimit,
@@ -85,7 +89,17 @@ function compileFilters(filters: FilterIR[], snapshot: Snapshot, deps: CompileDe
   return { steps, responseSteps, cors };
 }
 
-function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, deps: CompileDeps): CompiledRule {
+/** What compileRule needs of an HTTPRoute or GRPCRoute rule. */
+interface RuleLike {
+  index: number;
+  filters: FilterIR[];
+  backends: BackendRefIR[];
+  timeouts: { requestMs?: number; backendRequestMs?: number };
+  retry?: RetryIR;
+  sessionPersistence?: SessionPersistenceIR;
+}
+
+function compileRule(route: RouteMetaIR & { maxRetries?: number }, rule: RuleLike, snapshot: Snapshot, deps: CompileDeps, grpc: boolean): CompiledRule {
   const { steps, responseSteps, cors } = compileFilters(rule.filters, snapshot, deps);
   const backends: CompiledBackend[] = rule.backends.map((ref) => {
     const f = compileFilters(ref.filters, snapshot, deps);
@@ -101,6 +115,8 @@ function compileRule(route: HttpRouteIR, rule: HttpRuleIR, snapshot: Snapshot, d
     backends,
     picker: new WeightedPicker(backends),
     cors,
+    grpc,
+    retryNonIdempotent: /^(true|1|yes)$/i.test(route.annotations['edgion.io/retry-non-idempotent'] ?? ''),
     ...(rule.timeouts.requestMs !== undefined ? { requestTimeoutMs: rule.timeouts.requestMs } : {}),
     ...(rule.timeouts.backendRequestMs !== undefined ? { backendRequestTimeoutMs: rule.timeouts.backendRequestMs } : {}),
     ...(route.maxRetries !== undefined ? { maxRetries: route.maxRetries } : {}),
@@ -124,6 +140,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
   for (const gw of gateways) {
     const settings = listenerSettings(gw);
     const globalSteps = gw.config.globalPlugins.length && deps.globalSteps ? deps.globalSteps(gw.config.globalPlugins) : [];
+    const globalCors = gw.config.globalPlugins.length > 0 && (deps.globalCors?.(gw.config.globalPlugins) ?? false);
     for (const l of gw.listeners) {
       if (!isHttpListener(l)) continue;
       let port = httpPorts.get(l.port);
@@ -133,15 +150,15 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       } else if (port.tls !== (l.protocol === 'HTTPS')) {
         continue; // mixed HTTP/HTTPS on one port: the controller reports the conflict; first one wins
       }
-      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex(), globalSteps };
+      const lr: ListenerRuntime = { gateway: gw, listener: l, settings, hosts: new HostIndex(), globalSteps, globalCors };
       const owner = port.listeners.getOrCreate(l.hostname ?? '*', () => lr);
       if (owner === lr) listenersByKey.set(`${gw.key}#${l.name}`, lr);
     }
   }
 
-  const newHostRoutes = (): HostRoutes => ({ http: new RouteTable() });
+  const newHostRoutes = (): HostRoutes => ({ http: new RouteTable(), grpc: undefined });
   for (const route of snapshot.httpRoutes) {
-    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps));
+    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps, false));
     for (const att of route.attachments) {
       const lr = listenersByKey.get(`${att.gateway}#${att.listener}`);
       if (lr === undefined) continue;
@@ -165,8 +182,38 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps = {}): Gat
       }
     }
   }
+  for (const route of snapshot.grpcRoutes) {
+    const rules = route.rules.map((r) => compileRule(route, r, snapshot, deps, true));
+    for (const att of route.attachments) {
+      const lr = listenersByKey.get(`${att.gateway}#${att.listener}`);
+      if (lr === undefined) continue;
+      for (const hostname of att.hostnames) {
+        const hr = lr.hosts.getOrCreate(hostname, newHostRoutes);
+        const table = (hr.grpc ??= new GrpcTable());
+        route.rules.forEach((rule, ri) => {
+          rule.matches.forEach((m, mi) => {
+            table.add({
+              rule: rules[ri]!,
+              routeOrder: route.order,
+              routeKey: route.key,
+              ruleIndex: rule.index,
+              matchIndex: mi,
+              ...(m.service ? { service: m.service } : {}),
+              ...(m.method ? { method: m.method } : {}),
+              headers: valueMatchers(m.headers),
+            });
+          });
+        });
+      }
+    }
+  }
   for (const port of httpPorts.values()) {
-    for (const lr of port.listeners.values()) for (const hr of lr.hosts.values()) hr.http.finalize();
+    for (const lr of port.listeners.values()) {
+      for (const hr of lr.hosts.values()) {
+        hr.http.finalize();
+        hr.grpc?.finalize();
+      }
+    }
   }
 
   const clusters = new Map<string, ClusterIR>(Object.entries(snapshot.clusters));

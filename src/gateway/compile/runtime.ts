@@ -6,6 +6,7 @@ import type { ClusterIR, GatewayIR, ListenerIR, Snapshot, BackendRefIR, RetryIR,
 import type { CidrList } from '../../shared/net.js';
 import type { HostIndex } from '../routing/host-index.js';
 import type { RouteTable } from '../routing/route-table.js';
+import type { GrpcTable } from '../routing/grpc-table.js';
 import type { RequestStep, ResponseHeaderStep } from '../pipeline/steps.js';
 import type { BackendStats } from '../observe/metrics.js';
 
@@ -37,6 +38,7 @@ export interface ListenerSettings {
   realIpHeader: string;
   maxHeaderBytes: number;
   maxHeaderCount: number;
+  maxConnections: number;
   clientReadTimeoutMs: number;
   clientKeepaliveTimeoutMs: number;
   keepaliveRequestLimit: number;
@@ -60,10 +62,14 @@ export interface ListenerRuntime {
   hosts: HostIndex<HostRoutes>;
   /** EdgionGatewayConfig globalPluginsRef: request plugins run before every route's own. */
   globalSteps: RequestStep[];
+  /** The global plugins run a Cors plugin (preflights are left to it). */
+  globalCors: boolean;
 }
 
 export interface HostRoutes {
   http: RouteTable<CompiledRule>;
+  /** GRPCRoutes for this host; gRPC requests fall back to `http` when none matches. */
+  grpc: GrpcTable<CompiledRule> | undefined;
 }
 
 export interface CompiledBackend {
@@ -92,6 +98,10 @@ export interface CompiledRule {
   sessionPersistence?: SessionPersistenceIR;
   /** An ExtensionRef of this rule runs a Cors plugin: preflights are left to it. */
   cors: boolean;
+  /** A GRPCRoute rule: the upstream always speaks HTTP/2. */
+  grpc: boolean;
+  /** Route annotation `edgion.io/retry-non-idempotent`: status-code retries for POST/PATCH too. */
+  retryNonIdempotent: boolean;
 }
 
 /** Nginx-style smooth weighted round robin: even spread, deterministic, O(n) per pick. */

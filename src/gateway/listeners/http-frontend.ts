@@ -35,14 +35,22 @@ export class HttpFrontend {
       maxHeaderSize: settings.maxHeaderBytes,
       joinDuplicateHeaders: false,
       keepAlive: true,
+      // Header and request timeouts are enforced by a periodic sweep; check often enough that a
+      // slow client gets its 408 close to the configured time.
+      connectionsCheckingInterval: 500,
     });
     this.http1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
+    this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http1.on('clientError', (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, port, deps.rejects));
     // Node starts its header/request timeout checks when a server emits 'listening'; these servers
     // never listen (connections are handed to them), so start the checks explicitly.
     this.http1.emit('listening');
 
-    this.http2 = http2.createServer({ maxSessionMemory: 64, settings: { maxConcurrentStreams: 1000 } });
+    this.http2 = http2.createServer({
+      maxSessionMemory: 64,
+      maxHeaderListPairs: settings.maxHeaderCount + 4, // + the four pseudo-headers
+      settings: { maxConcurrentStreams: 1000, maxHeaderListSize: settings.maxHeaderBytes },
+    });
     this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => this.onRequest(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse));
     this.http2.on('session', (s: http2.ServerHttp2Session) => {
       this.sessions.add(s);
@@ -53,6 +61,8 @@ export class HttpFrontend {
   }
 
   update(s: ListenerSettings): void {
+    // One more than the limit, so the proxy sees that the limit was crossed and answers 431.
+    this.http1.maxHeadersCount = s.maxHeaderCount + 1;
     this.http1.keepAliveTimeout = s.clientKeepaliveTimeoutMs;
     this.http1.headersTimeout = Math.min(s.clientReadTimeoutMs, 60_000);
     this.http1.requestTimeout = s.clientReadTimeoutMs * 5;
@@ -70,6 +80,16 @@ export class HttpFrontend {
       return;
     }
     this.deps.proxy.handle(req, res, rt, pr, this.tls);
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const rt: GatewayRuntime = this.deps.runtimeRef.current;
+    const pr = rt.httpPorts.get(this.port);
+    if (pr === undefined) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nServer: edgion\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.deps.proxy.handleUpgrade(req, socket, head, rt, pr, this.tls);
   }
 
   /** Hands an accepted connection to HTTP/1.1 or HTTP/2. */

@@ -26,10 +26,16 @@ export class HttpPortServer implements PortServer {
     this.frontend = new HttpFrontend(spec.port, false, port.connection, deps);
     this.http2Enabled = port.http2;
     this.server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.onConnection(socket));
+    this.maxConnections = port.connection.maxConnections;
     this.server.on('error', (err) => logger.error({ port: spec.port, err: err.message }, 'listener error'));
   }
 
   private onConnection(socket: net.Socket): void {
+    // Counted here rather than with net.Server.maxConnections, which cluster workers do not honour.
+    if (this.maxConnections > 0 && this.sockets.size >= this.maxConnections) {
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     if (!this.http2Enabled) return this.frontend.accept(socket, false);
@@ -45,6 +51,8 @@ export class HttpPortServer implements PortServer {
 
   /** HTTP/2 (h2c) on a plain port unless the Gateway says `edgion.io/enable-http2: "false"`. */
   private http2Enabled = true;
+  /** Open connections allowed (0 = no limit). */
+  private maxConnections = 0;
 
   listen(): Promise<void> {
     return listenServer(this.server, this.state, this.spec.address, this.logger);
@@ -55,6 +63,7 @@ export class HttpPortServer implements PortServer {
     if (!port) return;
     this.frontend.update(port.connection);
     this.http2Enabled = port.http2;
+    this.maxConnections = port.connection.maxConnections;
   }
 
   async close(graceMs: number): Promise<void> {

@@ -8,19 +8,42 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RequestContext, UpstreamAttempt } from '../proxy/context.js';
 
-const q = JSON.stringify;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 
-function ms(from: number, to: number | undefined): string {
-  return to === undefined ? '' : String(Math.round(to - from));
+/** A JSON string literal; the common case (nothing to escape) skips JSON.stringify. */
+function q(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+/** Static per-route and per-backend parts of the line, built once per compiled object. */
+const routeParts = new WeakMap<object, string>();
+const backendParts = new WeakMap<object, string>();
+
+function routePart(rule: NonNullable<RequestContext['rule']>): string {
+  let p = routeParts.get(rule);
+  if (p === undefined) {
+    p = `,"match_info":{"rns":${q(rule.routeNamespace)},"rn":${q(rule.routeName)},"rule_id":${rule.ruleIndex},"match_id":`;
+    routeParts.set(rule, p);
+  }
+  return p;
+}
+
+function backendPart(ref: { name: string; namespace: string }): string {
+  let p = backendParts.get(ref);
+  if (p === undefined) {
+    p = `,"backend_context":{"name":${q(ref.name)},"namespace":${q(ref.namespace)},"upstreams":[`;
+    backendParts.set(ref, p);
+  }
+  return p;
 }
 
 function attemptJson(a: UpstreamAttempt): string {
   let s = `{"ip":${q(a.endpoint.address)},"port":${a.endpoint.port}`;
   if (a.status !== undefined) s += `,"status":${a.status}`;
-  if (a.connectedAt !== undefined) s += `,"ct":${ms(a.startedAt, a.connectedAt)}`;
-  if (a.headersAt !== undefined) s += `,"ht":${ms(a.startedAt, a.headersAt)}`;
-  if (a.firstByteAt !== undefined) s += `,"bt":${ms(a.startedAt, a.firstByteAt)}`;
-  if (a.endedAt !== undefined) s += `,"et":${ms(a.startedAt, a.endedAt)}`;
+  if (a.connectedAt !== undefined) s += `,"ct":${Math.round(a.connectedAt - a.startedAt)}`;
+  if (a.headersAt !== undefined) s += `,"ht":${Math.round(a.headersAt - a.startedAt)}`;
+  if (a.firstByteAt !== undefined) s += `,"bt":${Math.round(a.firstByteAt - a.startedAt)}`;
+  if (a.endedAt !== undefined) s += `,"et":${Math.round(a.endedAt - a.startedAt)}`;
   s += `,"response_body_size":${a.bytes}`;
   if (a.error !== undefined) s += `,"err":[${q(a.error)}]`;
   return s + '}';
@@ -29,27 +52,25 @@ function attemptJson(a: UpstreamAttempt): string {
 /** One access-log line (without the newline). Exported for tests. */
 export function formatAccessLine(ctx: RequestContext, syncVersion: number, extra?: string): string {
   const now = performance.now();
-  let s = `{"ts":${ctx.startedAt + Math.round(now - ctx.t0)},"request_info":{"client-addr":${q(ctx.clientAddr)},"client-port":${ctx.clientPort},"remote-addr":${q(ctx.remoteAddr || ctx.clientAddr)},"x-trace-id":${ctx.traceId ? q(ctx.traceId) : 'null'},"host":${q(ctx.host)},"path":${q(ctx.path)},"method":${q(ctx.method)}`;
+  let s = `{"ts":${ctx.startedAt + Math.round(now - ctx.t0)},"request_info":{"client-addr":${q(ctx.clientAddr)},"client-port":${ctx.clientPort},"remote-addr":${q(ctx.remoteAddr || ctx.clientAddr)},"x-trace-id":${ctx.traceId ? q(ctx.traceId) : 'null'},"host":${q(ctx.host)},"path":${q(ctx.path)},"method":"${ctx.method}"`;
   if (ctx.queryString) s += `,"query":${q(ctx.queryString)}`;
   s += `,"status":${ctx.status}`;
   if (ctx.xff !== undefined) s += `,"x-forwarded-for":${q(ctx.xff)}`;
   if (ctx.sni !== undefined) s += `,"sni":${q(ctx.sni)}`;
-  if (ctx.protocol !== undefined) s += `,"discover_protocol":${q(ctx.protocol)}`;
-  s += `,"http_version":${q(ctx.req.httpVersion)},"listener-port":${ctx.listenerPort},"duration_ms":${(now - ctx.t0).toFixed(3)},"bytes_sent":${ctx.responseBytes}}`;
+  if (ctx.protocol !== undefined) s += `,"discover_protocol":"${ctx.protocol}"`;
+  s += `,"http_version":"${ctx.req.httpVersion}","listener-port":${ctx.listenerPort},"duration_ms":${Math.round((now - ctx.t0) * 1000) / 1000},"bytes_sent":${ctx.responseBytes}}`;
   const rule = ctx.rule;
-  if (rule !== undefined) {
-    s += `,"match_info":{"rns":${q(rule.routeNamespace)},"rn":${q(rule.routeName)},"rule_id":${rule.ruleIndex},"match_id":${ctx.matchIndex},"sv":${syncVersion}}`;
-  }
-  if (ctx.errors !== undefined) s += `,"errors":${q(ctx.errors)}`;
+  if (rule !== undefined) s += `${routePart(rule)}${ctx.matchIndex},"sv":${syncVersion}}`;
+  if (ctx.errors !== undefined) s += `,"errors":${JSON.stringify(ctx.errors)}`;
   const b = ctx.backend;
   if (b === undefined) {
     s += ',"backend_context":null';
   } else {
-    s += `,"backend_context":{"name":${q(b.ref.name)},"namespace":${q(b.ref.namespace)},"upstreams":[`;
+    s += backendPart(b.ref);
     for (let i = 0; i < ctx.attempts.length; i++) s += (i ? ',' : '') + attemptJson(ctx.attempts[i]!);
     s += ']}';
   }
-  if (ctx.vars !== undefined) s += `,"ctx":${q(ctx.vars)}`;
+  if (ctx.vars !== undefined) s += `,"ctx":${JSON.stringify(ctx.vars)}`;
   if (extra) s += extra;
   return s + '}';
 }

@@ -163,6 +163,19 @@ export class GatewayMetrics {
     });
   }
 
+  addLabeledCounter(name: string, help: string, label: string, read: () => Map<string, number>): void {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [value, n] of read()) this.inc({ [label]: value }, n);
+      },
+    });
+  }
+
   addGauge(name: string, help: string, read: () => number): void {
     new Gauge({
       name,

@@ -20,6 +20,8 @@ export interface CompiledEntry {
   conditions: CompiledConditions | undefined;
   /** For an `ExtensionRef` entry: the set it runs. */
   nested?: string;
+  /** Entries the engine implements itself (RequestMirror): run with the full request context. */
+  engineStep?: import('../pipeline/steps.js').RequestStep;
 }
 
 export interface CompiledPluginSet {
@@ -40,6 +42,8 @@ export interface PluginHostDeps {
   counters: SharedCounters;
   webhook?: WebhookResolver;
   now?: () => number;
+  /** The shared RequestMirror implementation (also used by the route filter). */
+  mirrorStep?(ir: import('../../ir/index.js').RequestMirrorIR): import('../pipeline/steps.js').RequestStep;
 }
 
 const STAGE_FIELDS: [PluginStage, keyof Pick<CompiledPluginSet, 'request' | 'responseFilter' | 'response' | 'body'>][] = [
@@ -62,6 +66,14 @@ export class PluginHost {
     const next = new Map<string, PluginInstance>();
     const sets = new Map<string, CompiledPluginSet>();
     for (const ir of Object.values(snapshot.pluginSets)) sets.set(ir.key, this.compileSet(ir, snapshot, next));
+    // A Cors plugin reached through nested ExtensionRefs counts for the set that nests it.
+    const hasCors = (set: CompiledPluginSet, seen: Set<string>): boolean => {
+      if (set.cors) return true;
+      if (seen.has(set.key)) return false;
+      seen.add(set.key);
+      return set.request.some((e) => e.nested !== undefined && sets.has(e.nested) && hasCors(sets.get(e.nested)!, seen));
+    };
+    for (const set of sets.values()) set.cors = hasCors(set, new Set());
     const old = this.instances;
     this.instances = next;
     this.sets = sets;
@@ -111,6 +123,9 @@ export class PluginHost {
       const cfg = (entry.config ?? {}) as { name?: string; kind?: string };
       if (cfg.kind !== undefined && cfg.kind !== 'EdgionPlugins') return undefined; // other kinds are skipped
       return { type: 'ExtensionRef', where, instance: {}, conditions, nested: `${ir.namespace}/${cfg.name ?? ''}` };
+    }
+    if (entry.type === 'RequestMirror' && entry.mirror && this.deps.mirrorStep) {
+      return { type: entry.type, where, instance: {}, conditions, engineStep: this.deps.mirrorStep(entry.mirror) };
     }
     const def = this.deps.registry.get(entry.type);
     if (!def) throw new Error(`${where}: unknown plugin type ${entry.type}`);

@@ -27,7 +27,23 @@ function session(ctx: RequestContext): PluginSessionImpl {
 }
 
 function toReply(r: PluginReply, type: string): Reply {
-  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), error: r.error ?? `${type}Rejected` };
+  // A reply below 400 without an error name (a preflight answer, a login redirect) is no rejection.
+  const error = r.error ?? (r.status >= 400 ? `${type}Rejected` : undefined);
+  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(error !== undefined ? { error } : {}) };
+}
+
+/** The response as response-stage plugins see it (they may change its status and headers). */
+function pluginResponse(status: number, headers: ResponseHeaders): PluginResponse {
+  let current = status;
+  return {
+    get status() {
+      return current;
+    },
+    headers,
+    setStatus(n: number) {
+      current = n;
+    },
+  };
 }
 
 const failClosed = (key: string, why: string): Reply => ({ status: 500, body: `500 Internal Server Error: plugins ${key} ${why}\n`, error: 'PluginMissing' });
@@ -89,6 +105,7 @@ export class PluginRunner {
       run.outcome = `refer_to:${e.nested}`;
       return this.runSet(ctx, e.nested, this.host.get(e.nested), depth + 1);
     }
+    if (e.engineStep !== undefined) return e.engineStep.run(ctx);
     const s = session(ctx);
     const stats = this.hooks.stats(e.type);
     const t0 = performance.now();
@@ -115,7 +132,7 @@ export class PluginRunner {
   private decided(v: RequestResult, e: CompiledEntry, run: PluginRun, stats: PluginStats): StepResult {
     if (!v) return undefined;
     run.outcome = String(v.status);
-    stats.rejections++;
+    if (v.status >= 400) stats.rejections++;
     return toReply(v, e.type);
   }
 
@@ -131,16 +148,7 @@ export class PluginRunner {
     const sets = ctx.pluginSets;
     if (sets === undefined) return status;
     const s = session(ctx);
-    let current = status;
-    const res: PluginResponse = {
-      get status() {
-        return current;
-      },
-      headers,
-      setStatus(n: number) {
-        current = n;
-      },
-    };
+    const res = pluginResponse(status, headers);
     for (const set of sets) {
       for (const e of set.responseFilter) {
         if (e.conditions) {
@@ -162,7 +170,7 @@ export class PluginRunner {
         }
       }
     }
-    return current;
+    return res.status;
   }
 
   /** upstreamResponsePlugins (async) of every set that ran; undefined when there are none. */
@@ -171,16 +179,7 @@ export class PluginRunner {
     if (sets === undefined || !sets.some((x) => x.response.length)) return undefined;
     return (async () => {
       const s = session(ctx);
-      let current = status;
-      const res: PluginResponse = {
-        get status() {
-          return current;
-        },
-        headers,
-        setStatus(n: number) {
-          current = n;
-        },
-      };
+      const res = pluginResponse(status, headers);
       for (const set of sets) {
         for (const e of set.response) {
           if (e.conditions && (await e.conditions.evaluate(s, Date.now()))) continue;
@@ -196,7 +195,7 @@ export class PluginRunner {
           run.us = Math.round((performance.now() - t0) * 1000);
         }
       }
-      return current;
+      return res.status;
     })();
   }
 

@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Duplex } from 'node:stream';
 import type { ClusterIR, EndpointIR } from '../../ir/index.js';
 import type { CompiledBackend, CompiledRule, GatewayRuntime, ListenerRuntime } from '../compile/runtime.js';
 import type { MatchRequest } from '../routing/route-table.js';
@@ -15,6 +16,8 @@ import type { UpstreamOverride } from '../../plugins/runtime/define-plugin.js';
 
 export interface UpstreamAttempt {
   endpoint: EndpointIR;
+  /** The balancer that picked it (told when the attempt ends: least-conn, EWMA). */
+  balancer?: import('../upstream/balancer.js').Balancer;
   startedAt: number;
   connectedAt?: number;
   headersAt?: number;
@@ -32,6 +35,13 @@ export interface ProxyCallbacks {
   onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void;
   onUpstreamError(ctx: RequestContext, err: Error): void;
   onClientClose(ctx: RequestContext): void;
+  onUpstreamUpgrade(ctx: RequestContext, status: number, headers: ResponseHeaders, socket: Duplex): void;
+}
+
+/** A WebSocket (or other Upgrade) request: the client socket and any bytes read past the headers. */
+export interface UpgradeInfo {
+  socket: Duplex;
+  head: Buffer;
 }
 
 export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler {
@@ -87,6 +97,15 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   /** Response body filters of the plugin sets that ran, and the chain that keeps chunks in order. */
   bodyFilters: CompiledEntry[] | undefined;
   bodyChain: Promise<void> | undefined;
+  /** Session persistence: the endpoint a session cookie/header points at; whether it was honoured. */
+  sessionEndpoint: EndpointIR | undefined;
+  sessionPinned: boolean | undefined;
+  /** An attempt is being dropped to retry (its abort must not end the request). */
+  retrying = false;
+  /** Set for Upgrade (WebSocket) requests. */
+  upgrade: UpgradeInfo | undefined;
+  /** grpc-status that came in a trailers-only upstream answer, re-sent as trailers. */
+  grpcStatusTrailers: Record<string, string> | undefined;
 
   backend: CompiledBackend | undefined;
   cluster: ClusterIR | undefined;
@@ -164,5 +183,9 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     this.callbacks.onUpstreamError(this, err);
+  }
+
+  onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders, socket: Duplex): void {
+    this.callbacks.onUpstreamUpgrade(this, statusCode, headers, socket);
   }
 }

@@ -1,12 +1,13 @@
 // The HTTP request path: listener → host → route → request steps → backend → upstream → response
 // steps → access log. Reads only compiled structures of the runtime the request started with.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { EndpointIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
+import type { CompiledBackend, CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
 import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
 import { normalizeHost } from '../routing/host-index.js';
 import { normalizePath } from '../routing/path.js';
@@ -14,14 +15,17 @@ import type { AccessLog } from '../observe/access-log.js';
 import { formatAccessLine } from '../observe/access-log.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { UpstreamPools } from '../upstream/pools.js';
-import type { Balancers } from '../upstream/balancer.js';
+import { endpointKey, type Balancer, type Balancers } from '../upstream/balancer.js';
+import type { UpstreamHealth } from '../upstream/health.js';
+import { cookieValue } from '../../plugins/runtime/key-get.js';
+import { createHash } from 'node:crypto';
+import type { ClusterIR } from '../../ir/index.js';
 import { RequestContext, type ProxyCallbacks } from './context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
 import type { PluginRunner } from '../plugins-engine/plugin-steps.js';
 import { stageLogs } from '../plugins-engine/plugin-steps.js';
-import type { CompiledEntry } from '../plugins-engine/plugin-host.js';
 
 export interface HttpProxyDeps {
   logger: Logger;
@@ -36,6 +40,8 @@ export interface HttpProxyDeps {
   guards?: RequestGuard[];
   /** Runs EdgionPlugins response stages, body filters and log hooks. */
   plugins?: PluginRunner;
+  /** Active and passive endpoint health (passive failures are reported here). */
+  health?: UpstreamHealth;
 }
 
 export type RequestGuard = (ctx: RequestContext) => Reply | undefined;
@@ -58,10 +64,26 @@ export class HttpProxy implements ProxyCallbacks {
 
   constructor(private readonly deps: HttpProxyDeps) {}
 
+  /**
+   * An Upgrade request (WebSocket). It goes through the same listener, route and plugin checks as
+   * any request; gateway-made answers (404, 401...) are written on the socket through a
+   * ServerResponse bound to it; a 101 from the upstream joins the two sockets.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as import('node:net').Socket);
+    res.shouldKeepAlive = false;
+    this.handle(req, res, runtime, port, tls, { socket, head });
+  }
+
   /** Entry point from the HTTP servers. `runtime` is the snapshot current when the request arrived. */
-  handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean): void {
+  handle(req: IncomingMessage, res: ServerResponse, runtime: GatewayRuntime, port: HttpPortRuntime, tls: boolean, upgrade?: { socket: Duplex; head: Buffer }): void {
     const ctx = new RequestContext(req, res, runtime, port.port, this);
     ctx.tls = tls;
+    if (upgrade !== undefined) {
+      ctx.upgrade = upgrade;
+      ctx.protocol = 'websocket';
+    }
     if (tls) ctx.sni = (req.socket as { servername?: string | false }).servername || undefined;
     const m = this.deps.metrics;
     m.active++;
@@ -104,6 +126,7 @@ export class HttpProxy implements ProxyCallbacks {
         host ??= value;
         continue; // re-added below from the normalised value so HTTP/2 and HTTP/1 upstreams agree
       }
+      if (name === 'content-type' && value.startsWith('application/grpc')) ctx.protocol = value.startsWith('application/grpc-web') ? 'grpc-web' : 'grpc';
       else if (name === 'content-length' && value !== '0') ctx.hasBody = true;
       up.push(name, value);
     }
@@ -112,6 +135,8 @@ export class HttpProxy implements ProxyCallbacks {
       if (extra) for (const n of extra) ctx.upHeaders.remove(n);
     }
     if (!ctx.traceId) ctx.traceId = randomUUID();
+    // HTTP/2 has no Content-Length or Transfer-Encoding to tell: the stream says whether a body follows.
+    if (req.httpVersionMajor === 2) ctx.hasBody = !(req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
 
     const url = ctx.url;
     const qi = url.indexOf('?');
@@ -133,6 +158,9 @@ export class HttpProxy implements ProxyCallbacks {
     const s = listener.settings;
     ctx.remoteAddr = resolveRealIp(ctx, s);
 
+    if (raw.length / 2 > s.maxHeaderCount) {
+      return this.fail(ctx, 431, `more than ${s.maxHeaderCount} request headers`, GatewayError.HeaderTooLarge);
+    }
     if (ctx.xff !== undefined && ctx.xff.length > s.xffLimit) {
       return this.fail(ctx, 400, `X-Forwarded-For is ${ctx.xff.length} bytes, over the limit of ${s.xffLimit}`, GatewayError.XffHeaderTooLong);
     }
@@ -153,7 +181,9 @@ export class HttpProxy implements ProxyCallbacks {
     ctx.upHeaders.set('x-forwarded-host', trusted && xfh ? xfh : host);
 
     const routes = listener.hosts.lookup(ctx.host);
-    const hit = routes?.http.match(ctx.path, ctx);
+    // gRPC requests try GRPCRoutes first and fall back to HTTPRoutes (resources.md §8).
+    const grpc = ctx.protocol === 'grpc' || ctx.protocol === 'grpc-web';
+    const hit = (grpc ? routes?.grpc?.match(ctx.path, ctx) : undefined) ?? routes?.http.match(ctx.path, ctx);
     if (hit === undefined) {
       return this.fail(ctx, 404, `no route for host ${ctx.host} path ${ctx.path}`, GatewayError.RouteNotFound);
     }
@@ -165,7 +195,7 @@ export class HttpProxy implements ProxyCallbacks {
     if (rule.requestTimeoutMs !== undefined) {
       ctx.deadline = setTimeout(() => this.deadlineExpired(ctx), rule.requestTimeoutMs);
     }
-    if (ctx.method === 'OPTIONS' && !rule.cors && isPreflight(ctx, listener)) {
+    if (ctx.method === 'OPTIONS' && !rule.cors && !listener.globalCors && isPreflight(ctx, listener)) {
       // A preflight on a route without a Cors plugin is answered by the gateway (resources.md §9.2).
       return this.reply(ctx, { status: listener.gateway.config.preflightPolicy.statusCode, body: '' });
     }
@@ -214,7 +244,8 @@ export class HttpProxy implements ProxyCallbacks {
     }
     const override = ctx.upstreamOverride;
     if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
-    const backend = override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick();
+    const pinned = override === undefined && rule.sessionPersistence ? this.sessionTarget(ctx, rule) : undefined;
+    const backend = pinned?.backend ?? (override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick());
     if (backend === undefined) {
       return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, GatewayError.BackendUnresolved);
     }
@@ -230,6 +261,29 @@ export class HttpProxy implements ProxyCallbacks {
     ctx.cluster = cluster;
     if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
     else this.forward(ctx);
+  }
+
+  /** The backend and endpoint a session cookie or header points at, if they are still there and healthy. */
+  private sessionTarget(ctx: RequestContext, rule: CompiledRule): { backend: CompiledBackend; ep: EndpointIR } | undefined {
+    const sp = rule.sessionPersistence!;
+    const value = sp.type === 'Header' ? ctx.upHeaders.get(sp.name.toLowerCase()) : cookieValue(ctx.upHeaders.get('cookie'), sp.name);
+    ctx.sessionPinned = false;
+    if (!value) return undefined;
+    for (const b of rule.backends) {
+      const cluster = b.ref.cluster ? ctx.runtime.clusters.get(b.ref.cluster) : undefined;
+      if (!cluster) continue;
+      const ep = sessionIndex(cluster).get(value);
+      if (ep && ep.ready && this.deps.balancers.get(cluster) && this.isHealthy(cluster, ep)) {
+        ctx.sessionEndpoint = ep;
+        ctx.sessionPinned = true;
+        return { backend: b, ep };
+      }
+    }
+    return undefined;
+  }
+
+  private isHealthy(cluster: ClusterIR, ep: EndpointIR): boolean {
+    return this.deps.health?.healthFor(cluster.key)(ep) ?? true;
   }
 
   /** DynamicExternalUpstream: a host outside the cluster (DNS resolved by the pool's connector). */
@@ -254,24 +308,40 @@ export class HttpProxy implements ProxyCallbacks {
     const balancer = this.deps.balancers.get(cluster);
     const tried = ctx.attempts.length ? ctx.attempts.map((a) => a.endpoint) : undefined;
     const o = ctx.upstreamOverride;
-    const ep = o !== undefined && o.kind === 'endpoint' ? { address: o.address, port: o.port, ready: true } : balancer.pick(tried);
+    let ep: EndpointIR | undefined;
+    if (o !== undefined && o.kind === 'endpoint') ep = { address: o.address, port: o.port, ready: true };
+    else if (ctx.sessionEndpoint !== undefined && ctx.attempts.length === 0) ep = ctx.sessionEndpoint;
+    else ep = balancer.pick(hashKeyFor(ctx, cluster), tried);
     if (ep === undefined) {
-      return this.fail(ctx, 503, `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
+      const none = cluster.endpoints.some((e) => e.ready) ? 'no healthy endpoint' : 'no ready endpoint';
+      return this.fail(ctx, 503, `${none} for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
     }
     if (ctx.attempts.length === 0) {
       const h = ctx.upHeaders;
       h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
       h.set('x-real-ip', ctx.remoteAddr);
       h.set('x-trace-id', ctx.traceId);
+      // Retries on status codes need the body again: buffer small bodies once.
+      const retry = ctx.rule?.retry;
+      if (retry && retry.codes.length && ctx.hasBody && ctx.requestBody === undefined && !ctx.upgrade) {
+        const length = Number(ctx.req.headers['content-length']);
+        if (Number.isFinite(length) && length <= RETRY_BUFFER_BYTES) {
+          const chosen = ep;
+          return void bufferBody(ctx).then(() => (ctx.finished ? undefined : this.dispatch(ctx, chosen, balancer)));
+        }
+      }
     }
-    this.dispatch(ctx, ep);
+    this.dispatch(ctx, ep, balancer);
   }
 
-  private dispatch(ctx: RequestContext, ep: EndpointIR): void {
+  private dispatch(ctx: RequestContext, ep: EndpointIR, balancer?: Balancer): void {
     const s = ctx.listener!.settings;
     const rule = ctx.rule!;
-    const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs });
-    ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0 });
+    // gRPC always goes upstream over HTTP/2 (h2c unless the cluster uses TLS).
+    const h2 = rule.grpc || ctx.protocol === 'grpc';
+    const pool = this.deps.pools.get(ctx.cluster!, ep, { connectTimeoutMs: s.backendConnectTimeoutMs, idleTimeoutMs: s.backendIdleTimeoutMs }, h2);
+    ctx.attempts.push({ endpoint: ep, startedAt: performance.now(), bytes: 0, ...(balancer ? { balancer } : {}) });
+    balancer?.started(ep);
     const timeout = rule.backendRequestTimeoutMs ?? s.backendRequestTimeoutMs;
     const opts: Dispatcher.DispatchOptions = {
       path: ctx.upPath,
@@ -280,6 +350,7 @@ export class HttpProxy implements ProxyCallbacks {
       body: ctx.requestBody ?? (ctx.hasBody ? ctx.req : null),
       headersTimeout: timeout,
       bodyTimeout: timeout,
+      ...(ctx.upgrade !== undefined ? { upgrade: ctx.req.headers.upgrade ?? 'websocket' } : {}),
     };
     try {
       pool.dispatch(opts, ctx);
@@ -290,11 +361,50 @@ export class HttpProxy implements ProxyCallbacks {
 
   // Upstream callbacks ------------------------------------------------------------------------
 
+  /** The upstream accepted the upgrade: send the 101 to the client and join the sockets. */
+  onUpstreamUpgrade(ctx: RequestContext, status: number, headers: ResponseHeaders, upstream: Duplex): void {
+    const a = ctx.currentAttempt!;
+    a.headersAt = performance.now();
+    a.status = status;
+    const client = ctx.upgrade!.socket;
+    if (ctx.finished || client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.applyResponseSteps(ctx, status, headers);
+    delete headers['keep-alive'];
+    let head = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
+    }
+    ctx.status = status;
+    ctx.streaming = true;
+    ctx.res.detachSocket(client as import('node:net').Socket);
+    client.write(head + '\r\n');
+    if (ctx.upgrade!.head.length) upstream.write(ctx.upgrade!.head);
+    this.logConnectionEstablished(ctx);
+    const idleMs = ctx.rule?.backendRequestTimeoutMs ?? ctx.listener!.settings.backendRequestTimeoutMs;
+    tunnel(client, upstream, idleMs, (reason) => {
+      if (reason) ctx.addError(reason);
+      endAttempt(a);
+      this.finish(ctx);
+    });
+  }
+
+  /** The access log's extra line when a long-lived connection is established (`conn_est`). */
+  private logConnectionEstablished(ctx: RequestContext): void {
+    this.deps.accessLog?.write(formatAccessLine(ctx, ctx.runtime.version, ',"conn_est":true'));
+  }
+
   onUpstreamHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
     if (ctx.finished) return;
     const a = ctx.currentAttempt!;
     a.headersAt = performance.now();
     a.status = status;
+    if (ctx.cluster !== undefined) this.deps.health?.success(ctx.cluster, a.endpoint);
+    if (this.retryOnStatus(ctx, status)) return;
+    if (ctx.sessionPinned === false && ctx.rule?.sessionPersistence) this.setSessionAffinity(ctx, headers, a.endpoint);
     const conn = headers.connection;
     for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
     if (typeof conn === 'string') {
@@ -326,6 +436,12 @@ export class HttpProxy implements ProxyCallbacks {
 
   private writeUpstreamHead(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
     if (ctx.finished) return;
+    if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) {
+      // A trailers-only gRPC answer: the status goes out as trailers after the (empty) body.
+      ctx.grpcStatusTrailers = { 'grpc-status': String(headers['grpc-status']), ...(headers['grpc-message'] !== undefined ? { 'grpc-message': String(headers['grpc-message']) } : {}) };
+      delete headers['grpc-status'];
+      delete headers['grpc-message'];
+    }
     this.applyResponseSteps(ctx, status, headers);
     ctx.status = status;
     ctx.streaming = true;
@@ -385,7 +501,7 @@ export class HttpProxy implements ProxyCallbacks {
 
   onUpstreamEnd(ctx: RequestContext, trailers: ResponseHeaders): void {
     const a = ctx.currentAttempt!;
-    a.endedAt = performance.now();
+    if (a.endedAt === undefined) endAttempt(a);
     if (!ctx.streaming) return;
     if (ctx.bodyFilters !== undefined) {
       const filters = ctx.bodyFilters;
@@ -401,9 +517,9 @@ export class HttpProxy implements ProxyCallbacks {
         .then(() => this.onUpstreamEnd(ctx, trailers));
       return;
     }
-    if (trailers && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
-      const t: Record<string, string> = {};
-      let any = false;
+    if ((trailers || ctx.grpcStatusTrailers) && (ctx.res.chunkedEncoding || ctx.req.httpVersionMajor === 2)) {
+      const t: Record<string, string> = { ...ctx.grpcStatusTrailers };
+      let any = ctx.grpcStatusTrailers !== undefined;
       for (const k in trailers) {
         const v = trailers[k];
         if (v !== undefined) {
@@ -420,11 +536,11 @@ export class HttpProxy implements ProxyCallbacks {
   onUpstreamError(ctx: RequestContext, err: Error): void {
     const a = ctx.currentAttempt;
     const code = (err as { code?: string }).code ?? err.name;
-    if (a !== undefined) {
-      a.endedAt = performance.now();
+    if (a !== undefined && a.endedAt === undefined) {
+      endAttempt(a);
       a.error = `${code}: ${err.message}`;
     }
-    if (ctx.finished) return;
+    if (ctx.finished || ctx.retrying) return;
     if (ctx.streaming) {
       // Headers already went out: all we can do is cut the connection so the client sees it.
       ctx.addError(GatewayError.UpstreamError);
@@ -433,6 +549,7 @@ export class HttpProxy implements ProxyCallbacks {
     }
     const connectFailure = CONNECT_ERRORS.has(code);
     const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    if (connectFailure && ctx.cluster !== undefined && a !== undefined) this.deps.health?.failure(ctx.cluster, a.endpoint, code);
     if (connectFailure && this.canRetry(ctx)) {
       ctx.controller = undefined;
       return this.forward(ctx);
@@ -451,9 +568,50 @@ export class HttpProxy implements ProxyCallbacks {
 
   /** Connection failures are retried on another endpoint when nothing of the body was sent yet. */
   private canRetry(ctx: RequestContext): boolean {
-    const max = ctx.rule?.maxRetries ?? ctx.listener?.settings.maxRetries ?? 0;
+    const max = Math.max(ctx.rule?.maxRetries ?? ctx.listener?.settings.maxRetries ?? 0, ctx.rule?.retry?.attempts ?? 0);
     if (ctx.attempts.length > max) return false;
-    return !ctx.hasBody || !ctx.req.readableDidRead;
+    return !ctx.hasBody || ctx.requestBody !== undefined || !ctx.req.readableDidRead;
+  }
+
+  /**
+   * Gateway API retry on status codes: the answer is dropped and the request sent again (another
+   * endpoint first), after the backoff, doubling per attempt. Only for idempotent methods (or when
+   * the route allows others) and replayable bodies.
+   */
+  private retryOnStatus(ctx: RequestContext, status: number): boolean {
+    const retry = ctx.rule?.retry;
+    if (retry === undefined || !retry.codes.includes(status) || ctx.upgrade) return false;
+    if (ctx.attempts.length > retry.attempts) return false;
+    if (!IDEMPOTENT.has(ctx.upMethod) && !ctx.rule!.retryNonIdempotent) return false;
+    if (ctx.hasBody && ctx.requestBody === undefined) return false;
+    const a = ctx.currentAttempt!;
+    a.error = `retried: upstream answered ${status}`;
+    ctx.retrying = true;
+    const c = ctx.controller;
+    ctx.controller = undefined;
+    c?.abort(new Error('retrying'));
+    ctx.retrying = false;
+    const delay = retry.backoffMs > 0 ? Math.min(10_000, retry.backoffMs * 2 ** (ctx.attempts.length - 1)) : 0;
+    const again = () => {
+      if (!ctx.finished) this.forward(ctx);
+    };
+    if (delay > 0) setTimeout(again, delay).unref();
+    else setImmediate(again);
+    return true;
+  }
+
+  /** Session persistence: a new session is pinned to the endpoint that served it. */
+  private setSessionAffinity(ctx: RequestContext, headers: ResponseHeaders, ep: EndpointIR): void {
+    const sp = ctx.rule!.sessionPersistence!;
+    const value = sessionValue(ctx.cluster!, ep);
+    if (sp.type === 'Header') {
+      headers[sp.name.toLowerCase()] = value;
+      return;
+    }
+    let cookie = `${sp.name}=${value}; Path=/; HttpOnly`;
+    if (sp.lifetime === 'Permanent' && sp.absoluteTimeoutMs) cookie += `; Max-Age=${Math.floor(sp.absoluteTimeoutMs / 1000)}`;
+    const cur = headers['set-cookie'];
+    headers['set-cookie'] = cur === undefined ? cookie : Array.isArray(cur) ? [...cur, cookie] : [cur, cookie];
   }
 
   // Ending requests -----------------------------------------------------------------------------
@@ -467,6 +625,7 @@ export class HttpProxy implements ProxyCallbacks {
   reply(ctx: RequestContext, r: Reply): void {
     if (ctx.finished) return;
     if (r.error !== undefined) ctx.addError(r.error);
+    if (ctx.protocol === 'grpc' && r.status >= 400 && ctx.req.httpVersionMajor === 2 && !ctx.res.headersSent) return this.replyGrpc(ctx, r);
     const res = ctx.res;
     if (res.headersSent) {
       res.destroy();
@@ -491,6 +650,29 @@ export class HttpProxy implements ProxyCallbacks {
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'cannot write gateway response');
       res.destroy();
+    }
+    this.finish(ctx);
+    this.abortUpstream(ctx);
+  }
+
+  /** A gateway-made error on a gRPC request: HTTP 200 with grpc-status, trailers only. */
+  private replyGrpc(ctx: RequestContext, r: Reply): void {
+    const code = grpcStatusFor(r.status);
+    const text = typeof r.body === 'string' ? r.body.trim() : `${r.status}`;
+    const headers: ResponseHeaders = { ...r.headers };
+    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    delete headers['content-length'];
+    delete headers['content-type'];
+    const stream = (ctx.res as unknown as { stream?: import('node:http2').ServerHttp2Stream }).stream;
+    ctx.status = r.status;
+    try {
+      stream?.respond(
+        { ...(headers as Record<string, string>), ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURIComponent(text), server: 'edgion', 'x-trace-id': ctx.traceId },
+        { endStream: true },
+      );
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'cannot write gRPC error response');
+      stream?.close();
     }
     this.finish(ctx);
     this.abortUpstream(ctx);
@@ -567,6 +749,103 @@ export class HttpProxy implements ProxyCallbacks {
 }
 
 export type { ListenerRuntime };
+
+/**
+ * Copies bytes both ways until either side closes; a half-close is passed on; no traffic for
+ * `idleMs` closes both. `done` runs once, with a reason when the tunnel did not end cleanly.
+ */
+function tunnel(a: Duplex, b: Duplex, idleMs: number, done: (reason?: string) => void): void {
+  let finished = false;
+  const end = (reason?: string) => {
+    if (finished) return;
+    finished = true;
+    a.destroy();
+    b.destroy();
+    done(reason);
+  };
+  a.pipe(b);
+  b.pipe(a);
+  for (const s of [a, b]) {
+    const sock = s as Duplex & { setTimeout?(ms: number, cb: () => void): void };
+    sock.setTimeout?.(idleMs, () => end('WebSocketIdleTimeout'));
+    s.on('error', () => end('TunnelError'));
+    s.on('close', () => end());
+  }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRY_BUFFER_BYTES = 64 * 1024;
+
+function endAttempt(a: import('./context.js').UpstreamAttempt): void {
+  a.endedAt = performance.now();
+  a.balancer?.ended(a.endpoint, a.endedAt - a.startedAt);
+}
+
+/** The request value consistent hashing uses for this cluster (resources.md §7.8). */
+function hashKeyFor(ctx: RequestContext, cluster: ClusterIR): string | undefined {
+  const lb = cluster.lb;
+  if (lb.type !== 'ConsistentHash') return undefined;
+  switch (lb.source) {
+    case 'header':
+      return ctx.upHeaders.get(lb.name!);
+    case 'cookie':
+      return cookieValue(ctx.upHeaders.get('cookie'), lb.name!);
+    case 'query':
+      return ctx.query(lb.name!);
+    default:
+      return ctx.remoteAddr || ctx.clientAddr;
+  }
+}
+
+/** Opaque session value for an endpoint of a cluster (no address leaks to clients). */
+function sessionValue(cluster: ClusterIR, ep: { address: string; port: number }): string {
+  return createHash('sha256').update(`${cluster.key}|${endpointKey(ep)}`).digest('base64url').slice(0, 22);
+}
+
+const sessionIndexes = new WeakMap<ClusterIR, Map<string, EndpointIR>>();
+function sessionIndex(cluster: ClusterIR): Map<string, EndpointIR> {
+  let m = sessionIndexes.get(cluster);
+  if (!m) {
+    m = new Map(cluster.endpoints.map((e) => [sessionValue(cluster, e), e]));
+    sessionIndexes.set(cluster, m);
+  }
+  return m;
+}
+
+function bufferBody(ctx: RequestContext): Promise<void> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    ctx.req.on('data', (c: Buffer) => chunks.push(c));
+    ctx.req.once('end', () => {
+      ctx.requestBody = Buffer.concat(chunks);
+      resolve();
+    });
+    ctx.req.once('error', () => resolve());
+  });
+}
+
+/** gRPC status for a gateway-made HTTP status (gRPC's HTTP mapping; 504 and 429 made specific). */
+export function grpcStatusFor(status: number): number {
+  switch (status) {
+    case 400:
+      return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 502:
+    case 503:
+      return 14; // UNAVAILABLE
+    case 504:
+      return 4; // DEADLINE_EXCEEDED
+    default:
+      return status >= 500 ? 13 : 2; // INTERNAL / UNKNOWN
+  }
+}
 
 /** A CORS preflight per the Gateway's preflightPolicy (resources.md §9.2). */
 function isPreflight(ctx: RequestContext, listener: ListenerRuntime): boolean {

@@ -14,36 +14,42 @@ export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
   /** Per endpoint object (one snapshot's IR) and connect timeout: skips building the key per request. */
   private readonly byEndpoint = new WeakMap<EndpointIR, { timeout: number; pool: Pool }>();
+  private readonly byEndpointH2 = new WeakMap<EndpointIR, { timeout: number; pool: Pool }>();
 
-  static keyOf(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): string {
+  static keyOf(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings, h2 = false): string {
     const tls = cluster.tls ? `tls:${cluster.tls.hostname}:${cluster.tls.caPem?.length ?? 0}:${cluster.tls.clientCertPem?.length ?? 0}` : 'plain';
-    return `${cluster.protocol}|${ep.address}|${ep.port}|${tls}|${s.connectTimeoutMs}`;
+    const protocol = h2 && cluster.protocol !== 'h2' ? 'h2c' : cluster.protocol;
+    return `${protocol}|${ep.address}|${ep.port}|${tls}|${s.connectTimeoutMs}`;
   }
 
-  get(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): Pool {
-    const cached = this.byEndpoint.get(ep);
+  /** `h2` forces HTTP/2 (gRPC): h2c on plain connections, h2 by ALPN on TLS ones. */
+  get(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings, h2 = false): Pool {
+    const cache = h2 ? this.byEndpointH2 : this.byEndpoint;
+    const cached = cache.get(ep);
     if (cached !== undefined && cached.timeout === s.connectTimeoutMs && !cached.pool.closed && !cached.pool.destroyed) return cached.pool;
-    const key = UpstreamPools.keyOf(cluster, ep, s);
+    const key = UpstreamPools.keyOf(cluster, ep, s, h2);
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = this.create(cluster, ep, s);
+      pool = this.create(cluster, ep, s, h2);
       this.pools.set(key, pool);
     }
-    this.byEndpoint.set(ep, { timeout: s.connectTimeoutMs, pool });
+    cache.set(ep, { timeout: s.connectTimeoutMs, pool });
     return pool;
   }
 
-  private create(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings): Pool {
+  private create(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings, forceH2: boolean): Pool {
     const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
     const secure = cluster.protocol === 'h2' || cluster.tls !== undefined;
     const origin = `${secure ? 'https' : 'http'}://${host}:${ep.port}`;
     const tls = cluster.tls;
+    const h2 = forceH2 || cluster.protocol === 'h2' || cluster.protocol === 'h2c';
     return new Pool(origin, {
-      connections: 1024,
-      pipelining: 1,
+      connections: h2 ? 8 : 1024,
+      pipelining: h2 ? 100 : 1,
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: Math.max(4_000, s.idleTimeoutMs),
-      allowH2: cluster.protocol === 'h2' || cluster.protocol === 'h2c',
+      allowH2: h2,
+      ...(h2 && !secure ? { useH2c: true } : {}),
       connect: {
         timeout: s.connectTimeoutMs,
         ...(tls

@@ -10,7 +10,7 @@ const Schema = Type.Object(
     kind: Type.Optional(Type.String({ default: 'EdgionPlugins' })),
     name: Type.String({ minLength: 1 }),
   },
-  { additionalProperties: false },
+  // Unknown fields are ignored, as the original's config parsing does.
 );
 
 export const ExtensionRefPlugin = definePlugin({

@@ -10,7 +10,7 @@ const Modifier = Type.Object(
     add: Type.Optional(Type.Array(Header)),
     remove: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   },
-  { additionalProperties: false },
+  // Unknown fields are ignored, as the original's config parsing does.
 );
 
 const lower = (list: { name: string; value: string }[] | undefined) => (list ?? []).map((h) => ({ name: h.name.toLowerCase(), value: h.value }));

@@ -11,7 +11,7 @@ const Schema = Type.Object(
     delay: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'milliseconds to wait before answering' })),
     terminate: Type.Boolean({ default: true }),
   },
-  { additionalProperties: false },
+  // Unknown fields are ignored, as the original's config parsing does.
 );
 
 export const Mock = definePlugin({
