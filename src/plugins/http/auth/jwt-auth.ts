@@ -111,7 +111,12 @@ export const JwtAuth = definePlugin({
       }
       for (const ref of c.secretRefs ?? []) {
         const id = secretId(ref, deps);
-        const name = secretData(deps, ref)?.key;
+        const data = secretData(deps, ref);
+        if (!data) {
+          deps.log.warn({ secret: id }, `JwtAuth: Secret ${id} is missing`);
+          continue;
+        }
+        const name = data.key;
         if (!name) {
           deps.log.warn({ secret: id }, `JwtAuth: ${id} has no "key" (the value of the ${c.keyClaimName} claim that selects it)`);
           continue;
