@@ -113,6 +113,9 @@ test('verifyDepth: an intermediate sent with the leaf is accepted when the depth
   assert.equal(r.reply, undefined);
   assert.equal(r.s.header('x-consumer-username'), 'm.acme.test');
   assert.equal((await d2.run({ headers: { 'x-client-cert': urlPem(viaMid, foreign) } })).reply?.status, 401, 'a wrong intermediate');
+  const pinned = instance(HeaderCertAuth, { caSecretRefs: [{ name: 'pin' }], verifyDepth: 0 }, fakeDeps({ 'default/pin': { 'ca.crt': selfSigned.pem } }));
+  assert.equal((await pinned.run({ headers: { 'x-client-cert': b64(selfSigned) } })).reply, undefined, 'a certificate listed in ca.crt is pinned');
+  assert.equal((await pinned.run({ headers: { 'x-client-cert': b64(leaf) } })).reply?.status, 401);
   const both = instance(HeaderCertAuth, { caSecretRefs: [{ name: 'both' }] }, fakeDeps(secrets));
   assert.equal((await both.run({ headers: { 'x-client-cert': b64(viaMid) } })).reply, undefined, 'the intermediate is in ca.crt');
 });

@@ -20,7 +20,8 @@ test('defaults and rejected configs', () => {
     [false, 'Dir', 'A256GCM', 'authorization', 'authorization', true, false, 8192, 4096, 16384],
   );
   assert.deepEqual(problems('JweDecrypt', {}), ['config: required field "secretRef" is missing']);
-  assert.match(problems('JweDecrypt', { secretRef: { name: 'j' }, keyManagementAlgorithm: 'RSA-OAEP' }).join(), /config\.keyManagementAlgorithm: must be one of: Dir, dir/);
+  assert.deepEqual(problems('JweDecrypt', { secretRef: { name: 'j' }, keyManagementAlgorithm: 'RSA-OAEP' }), ['config.keyManagementAlgorithm: only direct key agreement (Dir) is supported (got "RSA-OAEP")']);
+  assert.deepEqual(problems('JweDecrypt', { secretRef: { name: 'j' }, keyManagementAlgorithm: 'DIR' }), []);
   assert.match(problems('JweDecrypt', { secretRef: { name: 'j' }, contentEncryptionAlgorithm: 'A512GCM' }).join(), /config\.contentEncryptionAlgorithm: must be one of/);
   assert.deepEqual(problems('JweDecrypt', { secretRef: { name: 'j' }, forwardHeader: 'x y' }), ['config.forwardHeader: "x y" is not a valid HTTP header name']);
 });

@@ -13,7 +13,7 @@ test('defaults and rejected configs', () => {
     [c.ldaps, c.startTls, c.verifyLdapHost, c.headerType, c.realm, c.cacheTtl, c.keepalive, c.credentialIdentifierHeader, c.anonymousHeader, c.hideCredentials],
     [false, false, true, 'ldap', 'API Gateway', 60, 60000, 'X-Credential-Identifier', 'X-Anonymous-Consumer', false],
   );
-  assert.equal(validConfig('LdapAuth', { ldapHost: 'h', baseDn: 'b', attribute: 'a' }).ldapPort, 389);
+  assert.equal(validConfig('LdapAuth', { ldapHost: 'h', baseDn: 'b', attribute: 'a' }).ldapPort, undefined, '389, or 636 with ldaps, chosen at run time');
   assert.deepEqual(problems('LdapAuth', { ldapHost: 'h' }), ['config: required field "baseDn" is missing', 'config: required field "attribute" is missing']);
   assert.deepEqual(problems('LdapAuth', { ...base, ldaps: true, startTls: true }), ['config.startTls: ldaps and startTls cannot both be set (ldaps is TLS from the start)']);
   assert.deepEqual(problems('LdapAuth', { ...base, bindDnTemplate: 'cn=admin' }), ['config.bindDnTemplate: must contain {username}']);

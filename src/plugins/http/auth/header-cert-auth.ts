@@ -17,7 +17,7 @@ const Schema = Type.Object({
   certificateHeaderName: Type.String({ minLength: 1, default: 'X-Client-Cert' }),
   certificateHeaderFormat: Type.Enum(['base64Encoded', 'urlEncoded'], { default: 'base64Encoded' }),
   caSecretRefs: Type.Optional(Type.Array(SecretRefSchema, { minItems: 1, description: 'Secrets with ca.crt (required in Header mode)' })),
-  verifyDepth: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  verifyDepth: Type.Integer({ minimum: 0, maximum: 16, default: 1, description: 'issuer certificates allowed between the client certificate and a trusted one (0 = the certificate itself is in ca.crt)' }),
   hideCredentials: Type.Boolean({ default: true }),
   skipConsumerLookup: Type.Boolean({ default: false }),
   consumerBy: Type.Enum(['sanOrCn', 'cn', 'fingerprint'], { default: 'sanOrCn' }),
@@ -161,6 +161,8 @@ const issuedBy = (c: X509Certificate, issuer: X509Certificate) => {
 export function verifyChain(leaf: X509Certificate, extra: X509Certificate[], anchors: X509Certificate[], depth: number, now: number): string | undefined {
   if (!validAt(leaf, now)) return leaf.validToDate.getTime() < now ? 'the certificate has expired' : 'the certificate is not valid yet';
   if (leaf.keyUsage !== undefined && !leaf.keyUsage.includes(CLIENT_AUTH) && !leaf.keyUsage.includes(ANY_EKU)) return 'the certificate is not for client authentication';
+  // A client certificate listed in ca.crt itself is trusted as it is (pinned).
+  if (anchors.some((a) => a.raw.equals(leaf.raw))) return undefined;
   let current = leaf;
   for (let issuers = 1; issuers <= depth; issuers++) {
     const anchor = anchors.find((a) => issuedBy(current, a));

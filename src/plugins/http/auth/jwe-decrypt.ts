@@ -25,7 +25,7 @@ const ENC_NAMES = Object.keys(ENCS);
 const Schema = Type.Object({
   secretRef: SecretRefSchema,
   base64Secret: Type.Boolean({ default: false }),
-  keyManagementAlgorithm: Type.Enum(['Dir', 'dir'], { default: 'Dir', description: 'only direct key agreement' }),
+  keyManagementAlgorithm: Type.String({ default: 'Dir', description: 'only direct key agreement (Dir, any case)' }),
   contentEncryptionAlgorithm: Type.Enum(ENC_NAMES, { default: 'A256GCM' }),
   allowedAlgorithms: Type.Optional(Type.Array(Type.Enum(ENC_NAMES), { minItems: 1, description: 'accepted `enc` values (default: contentEncryptionAlgorithm only)' })),
   header: Type.String({ minLength: 1, default: 'authorization' }),
@@ -73,6 +73,7 @@ export const JweDecrypt = definePlugin({
   schema: Schema,
   validate(c) {
     const out: PluginProblem[] = [];
+    if (c.keyManagementAlgorithm.toLowerCase() !== 'dir') out.push({ path: 'keyManagementAlgorithm', message: `only direct key agreement (Dir) is supported (got "${c.keyManagementAlgorithm}")` });
     for (const f of ['header', 'forwardHeader'] as const) if (!HEADER_NAME.test(c[f])) out.push({ path: f, message: `"${c[f]}" is not a valid HTTP header name` });
     out.push(...mappingProblems(c.payloadToHeaders, 'payloadToHeaders'));
     return out;

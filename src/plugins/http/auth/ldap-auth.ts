@@ -12,7 +12,7 @@ import { AnonymousField, credentialKey, decodeUserPass, DelayField, HEADER_NAME,
 
 const Schema = Type.Object({
   ldapHost: Type.String({ minLength: 1 }),
-  ldapPort: Type.Integer({ minimum: 1, maximum: 65535, default: 389 }),
+  ldapPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'default 389, or 636 with ldaps' })),
   ldaps: Type.Boolean({ default: false }),
   startTls: Type.Boolean({ default: false }),
   verifyLdapHost: Type.Boolean({ default: true }),
@@ -60,7 +60,7 @@ class LdapConnections {
 
   constructor(private readonly c: Static<typeof Schema>) {
     const host = net.isIPv6(c.ldapHost) ? `[${c.ldapHost}]` : c.ldapHost;
-    this.url = `${c.ldaps ? 'ldaps' : 'ldap'}://${host}:${c.ldapPort}`;
+    this.url = `${c.ldaps ? 'ldaps' : 'ldap'}://${host}:${c.ldapPort ?? (c.ldaps ? 636 : 389)}`;
     this.tls = { rejectUnauthorized: c.verifyLdapHost, host: c.ldapHost, ...(net.isIP(c.ldapHost) ? {} : { servername: c.ldapHost }) };
   }
 
@@ -193,7 +193,7 @@ export const LdapAuth = definePlugin({
           },
           (err: unknown) => {
             s.log(`LDAP error: ${(err as Error).message}`.slice(0, 160));
-            deps.log.warn({ err: (err as Error).message, ldap: `${c.ldapHost}:${c.ldapPort}` }, 'LdapAuth: LDAP server unreachable or failing');
+            deps.log.warn({ err: (err as Error).message, ldap: `${c.ldapHost}:${c.ldapPort ?? (c.ldaps ? 636 : 389)}` }, 'LdapAuth: LDAP server unreachable or failing');
             return plainReply(503, '503 An unexpected error occurred', 'LdapAuthUnavailable');
           },
         );
