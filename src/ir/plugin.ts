@@ -19,6 +19,8 @@ export interface PluginEntryIR {
   secrets?: Record<string, Record<string, string>>;
   /** RequestMirror: the mirror target resolved by the controller (cluster key in Snapshot.clusters). */
   mirror?: import('./route.js').RequestMirrorIR;
+  /** The secret values that are not valid UTF-8 (binary keys), base64: secretKey → key → base64. */
+  secretsBinary?: Record<string, Record<string, string>>;
 }
 
 export interface PluginSetIR {

@@ -4,7 +4,7 @@
 
 import type { ClusterIR, LinkSysIR, PluginEntryIR, PluginSetIR, RequestMirrorIR, StreamPluginSetIR } from '../../ir/index.js';
 import { resolveServiceTarget } from './backends.js';
-import { secretData } from './secrets.js';
+import { secretBytes, secretData } from './secrets.js';
 import { PLUGIN_STAGES } from '../../ir/index.js';
 import type { Obj, TranslateContext } from './context.js';
 
@@ -39,9 +39,18 @@ function entries(ctx: TranslateContext, ns: string, list: unknown, missing: stri
       out.secrets = {};
       for (const ref of refs) {
         const refNs = ref.namespace ?? ns;
-        const data = secretData(ctx, refNs, ref.name);
-        if (data) out.secrets[`${refNs}/${ref.name}`] = data;
-        else missing.push(`${type}: Secret ${refNs}/${ref.name} does not exist`);
+        const raw = secretBytes(ctx, refNs, ref.name);
+        if (!raw) {
+          missing.push(`${type}: Secret ${refNs}/${ref.name} does not exist`);
+          continue;
+        }
+        const text: Record<string, string> = {};
+        for (const [k, v] of Object.entries(raw)) {
+          text[k] = v.toString('utf8');
+          // Binary values (random keys) do not survive text: they travel as base64 too.
+          if (!Buffer.from(text[k], 'utf8').equals(v)) ((out.secretsBinary ??= {})[`${refNs}/${ref.name}`] ??= {})[k] = v.toString('base64');
+        }
+        out.secrets[`${refNs}/${ref.name}`] = text;
       }
     }
     return out;

@@ -135,7 +135,7 @@ export class PluginHost {
       const k = ref.includes('/') ? ref : `${ir.namespace}/${ref}`;
       if (snapshot.linkSys[k]) linkSys[k] = snapshot.linkSys[k]!;
     }
-    const hash = createHash('sha1').update(JSON.stringify([entry.config, entry.secrets ?? null, linkSys])).digest('hex');
+    const hash = createHash('sha1').update(JSON.stringify([entry.config, entry.secrets ?? null, entry.secretsBinary ?? null, linkSys])).digest('hex');
     const key = `${ir.key}|${where}|${entry.type}|${hash}`;
     let instance = next.get(key) ?? this.instances.get(key);
     if (!instance) {
@@ -144,6 +144,7 @@ export class PluginHost {
         log,
         counters: this.deps.counters,
         secrets: entry.secrets ?? {},
+        ...(entry.secretsBinary ? { secretsBinary: entry.secretsBinary } : {}),
         namespace: ir.namespace,
         linkSys,
         now: this.deps.now ?? Date.now,

@@ -6,6 +6,7 @@
 
 import type { Static, TSchema } from 'typebox';
 import type { PluginStage } from '../../ir/plugin.js';
+import type { WebhookResolver } from './key-get.js';
 
 export type { PluginStage };
 
@@ -141,10 +142,14 @@ export interface PluginDeps {
   counters: SharedCounters;
   /** Resolved secrets of this entry: `ns/name` → key → value (text). */
   secrets: Record<string, Record<string, string>>;
+  /** The values of `secrets` that are not valid UTF-8 (binary keys), base64: `ns/name` → key → base64. */
+  secretsBinary?: Record<string, Record<string, string>>;
   /** The namespace of the EdgionPlugins resource (default for references). */
   namespace: string;
   /** Resolved LinkSys resources by `ns/name` (config objects). */
   linkSys: Record<string, { type: string; config: Record<string, unknown> }>;
+  /** Calls LinkSys webhooks for `webhook` keys: pass it to `compileKeyGet(key, deps.webhook)`. */
+  webhook?: WebhookResolver;
   /** Wall clock (tests inject a fake one). */
   now(): number;
 }
