@@ -97,6 +97,20 @@ export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysI
       }
       delete auth.secretRef;
     }
+    // TLS material from a Secret (ca.crt, tls.crt, tls.key), for redis and webhook links.
+    const certs = (config.tls as Obj | undefined)?.certs as Obj | undefined;
+    const certRef = certs?.secretRef as Obj | undefined;
+    if (certs && certRef && typeof certRef.name === 'string') {
+      const data = secretData(ctx, String(certRef.namespace ?? l.namespace ?? 'default'), certRef.name);
+      if (data) {
+        if (data['ca.crt'] !== undefined && certs.caCert === undefined) certs.caCert = data['ca.crt'];
+        if (data['tls.crt'] !== undefined && certs.clientCert === undefined) certs.clientCert = data['tls.crt'];
+        if (data['tls.key'] !== undefined && certs.clientKey === undefined) certs.clientKey = data['tls.key'];
+      } else {
+        ctx.warn(l, 'spec.config.tls.certs.secretRef', `Secret ${String(certRef.namespace ?? l.namespace)}/${certRef.name} does not exist`);
+      }
+      delete certs.secretRef;
+    }
     out[`${l.namespace ?? 'default'}/${l.name}`] = { type: String(spec.type ?? ''), config };
   }
   return out;

@@ -4,7 +4,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { EndpointIR } from '../../ir/index.js';
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import type { ClusterIR, EndpointIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
 import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
@@ -209,11 +211,11 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   private chooseBackend(ctx: RequestContext, rule: CompiledRule): void {
+    const override = ctx.upstreamOverride;
+    if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
     if (rule.backends.length === 0) {
       return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex} has no backendRefs`, GatewayError.BackendUnresolved);
     }
-    const override = ctx.upstreamOverride;
-    if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
     const backend = override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick();
     if (backend === undefined) {
       return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex}: every backendRef has weight 0`, GatewayError.BackendUnresolved);
@@ -227,26 +229,60 @@ export class HttpProxy implements ProxyCallbacks {
     if (cluster === undefined) {
       return this.fail(ctx, 500, `backend ${ref.namespace}/${ref.name} does not resolve`, GatewayError.BackendUnresolved);
     }
-    ctx.cluster = cluster;
+    // DirectEndpoint with inheritTls: false talks plain HTTP even to a backend with a BackendTLSPolicy.
+    ctx.cluster = override !== undefined && override.kind === 'endpoint' && override.inheritTls === false && cluster.tls !== undefined ? withoutTls(cluster) : cluster;
     if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
     else this.forward(ctx);
   }
 
-  /** DynamicExternalUpstream: a host outside the cluster (DNS resolved by the pool's connector). */
+  /**
+   * DynamicExternalUpstream: a host outside the cluster. DNS is resolved on every attempt (a retry
+   * may pick another address); loopback and unspecified addresses are refused (a config must not
+   * reach the gateway's own host) unless EDGION_EXTERNAL_ALLOW_LOOPBACK=1 (tests).
+   */
   private forwardExternal(ctx: RequestContext, o: Extract<NonNullable<RequestContext['upstreamOverride']>, { kind: 'external' }>): void {
-    ctx.cluster = {
-      key: `_external_|${o.host}:${o.port}|${o.tls ? 'tls' : 'plain'}`,
-      namespace: '',
-      name: '_external_',
-      port: o.port,
-      protocol: 'http1',
-      endpoints: [{ address: o.host, port: o.port, ready: true }],
-      lb: { type: 'RoundRobin' },
-      ...(o.tls ? { tls: { hostname: o.servername ?? o.host, system: true } } : {}),
-    };
-    ctx.backend = { ref: { kind: 'External', namespace: '', name: '_external_', port: o.port, weight: 1, filters: [] }, steps: [], responseSteps: [] };
-    ctx.upHeaders.set('host', o.hostHeader ?? o.host);
-    this.forward(ctx);
+    if (ctx.cluster === undefined) {
+      ctx.cluster = {
+        key: `_external_|${o.host}:${o.port}|${o.tls ? `tls:${o.servername ?? o.host}` : 'plain'}`,
+        namespace: '',
+        name: '_external_',
+        port: o.port,
+        protocol: 'http1',
+        endpoints: [],
+        lb: { type: 'RoundRobin' },
+        ...(o.tls ? { tls: { hostname: o.servername ?? o.host, system: true } } : {}),
+      };
+      ctx.backend = { ref: { kind: 'External', namespace: '', name: '_external_', port: o.port, weight: 1, filters: [] }, steps: [], responseSteps: [] };
+      ctx.upHeaders.set('host', o.hostHeader ?? o.host);
+    }
+    lookup(o.host, { all: true }).then(
+      (found) => {
+        if (ctx.finished) return;
+        const allowLoopback = process.env.EDGION_EXTERNAL_ALLOW_LOOPBACK === '1';
+        const usable = found.map((a) => a.address).filter((a) => allowLoopback || !isLoopbackOrUnspecified(a));
+        if (usable.length === 0) {
+          return this.fail(ctx, 502, `external upstream ${o.host} resolves only to loopback addresses (${found.map((a) => a.address).join(', ')}), which are refused`, GatewayError.UpstreamConnectFailed);
+        }
+        const tried = new Set(ctx.attempts.map((a) => a.endpoint.address));
+        const fresh = usable.filter((a) => !tried.has(a));
+        const pool = fresh.length ? fresh : usable;
+        const address = pool[Math.floor(Math.random() * pool.length)]!;
+        this.setForwardHeaders(ctx);
+        this.dispatch(ctx, { address, port: o.port, ready: true });
+      },
+      (err: Error & { code?: string }) => {
+        if (ctx.finished) return;
+        this.fail(ctx, 503, `cannot resolve external upstream ${o.host}: ${err.code ?? err.message}`, GatewayError.UpstreamConnectFailed);
+      },
+    );
+  }
+
+  private setForwardHeaders(ctx: RequestContext): void {
+    if (ctx.attempts.length !== 0) return;
+    const h = ctx.upHeaders;
+    h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
+    h.set('x-real-ip', ctx.remoteAddr);
+    h.set('x-trace-id', ctx.traceId);
   }
 
   private forward(ctx: RequestContext): void {
@@ -258,12 +294,7 @@ export class HttpProxy implements ProxyCallbacks {
     if (ep === undefined) {
       return this.fail(ctx, 503, `no ready endpoint for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
     }
-    if (ctx.attempts.length === 0) {
-      const h = ctx.upHeaders;
-      h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
-      h.set('x-real-ip', ctx.remoteAddr);
-      h.set('x-trace-id', ctx.traceId);
-    }
+    this.setForwardHeaders(ctx);
     this.dispatch(ctx, ep);
   }
 
@@ -374,12 +405,26 @@ export class HttpProxy implements ProxyCallbacks {
   private filterChunk(ctx: RequestContext, chunk: Buffer): void {
     const c = ctx.controller;
     c?.pause();
+    const filters = ctx.bodyFilters!; // taken now: the end of the body clears ctx.bodyFilters before queued chunks run
     ctx.bodyChain = (ctx.bodyChain ?? Promise.resolve()).then(async () => {
-      const out = await this.deps.plugins!.filterBody(ctx, ctx.bodyFilters!, chunk, false);
-      if (ctx.finished || out.length === 0) return;
-      ctx.responseBytes += out.length;
-      if (!ctx.res.write(out)) await new Promise((r) => ctx.res.once('drain', r));
-      c?.resume();
+      await this.deps.plugins!.filterBody(ctx, filters, chunk, false, (out) => this.writeFiltered(ctx, out));
+      if (!ctx.finished) c?.resume(); // also when a filter held the chunk back (it returned nothing)
+    });
+  }
+
+  /** Writes what the body filters let out, waiting for the client when its buffer is full. */
+  private writeFiltered(ctx: RequestContext, out: Buffer): Promise<void> | undefined {
+    if (ctx.finished || out.length === 0) return undefined;
+    ctx.responseBytes += out.length;
+    if (ctx.res.write(out)) return undefined;
+    return new Promise((r) => {
+      const done = () => {
+        ctx.res.off('drain', done);
+        ctx.res.off('close', done);
+        r();
+      };
+      ctx.res.once('drain', done);
+      ctx.res.once('close', done);
     });
   }
 
@@ -391,13 +436,7 @@ export class HttpProxy implements ProxyCallbacks {
       const filters = ctx.bodyFilters;
       ctx.bodyFilters = undefined;
       void (ctx.bodyChain ?? Promise.resolve())
-        .then(async () => {
-          const tail = await this.deps.plugins!.filterBody(ctx, filters, Buffer.alloc(0), true);
-          if (tail.length && !ctx.finished) {
-            ctx.responseBytes += tail.length;
-            ctx.res.write(tail);
-          }
-        })
+        .then(() => this.deps.plugins!.filterBody(ctx, filters, Buffer.alloc(0), true, (out) => this.writeFiltered(ctx, out)))
         .then(() => this.onUpstreamEnd(ctx, trailers));
       return;
     }
@@ -435,6 +474,8 @@ export class HttpProxy implements ProxyCallbacks {
     const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
     if (connectFailure && this.canRetry(ctx)) {
       ctx.controller = undefined;
+      const o = ctx.upstreamOverride;
+      if (o !== undefined && o.kind === 'external') return this.forwardExternal(ctx, o);
       return this.forward(ctx);
     }
     const cluster = ctx.cluster;
@@ -567,6 +608,19 @@ export class HttpProxy implements ProxyCallbacks {
 }
 
 export type { ListenerRuntime };
+
+function withoutTls(c: ClusterIR): ClusterIR {
+  const { tls: _tls, ...rest } = c;
+  return { ...rest, key: `${c.key}|no-tls` };
+}
+
+/** 127.0.0.0/8, ::1, 0.0.0.0, :: and their IPv4-mapped forms. */
+export function isLoopbackOrUnspecified(address: string): boolean {
+  let a = address.toLowerCase();
+  if (a.startsWith('::ffff:')) a = a.slice(7);
+  if (isIPv4(a)) return a.startsWith('127.') || a === '0.0.0.0';
+  return a === '::1' || a === '::' || /^0*:0*:0*:0*:0*:0*:0*:0*1?$/.test(a);
+}
 
 /** A CORS preflight per the Gateway's preflightPolicy (resources.md §9.2). */
 function isPreflight(ctx: RequestContext, listener: ListenerRuntime): boolean {
