@@ -47,9 +47,10 @@ export function translatePluginSets(ctx: TranslateContext): Record<string, Plugi
     out[key] = set;
     const c = ctx.conditions(p);
     for (const m of missing) ctx.warn(p, 'spec', `${m}; the plugin runs without it (an auth plugin then rejects every request)`);
+    const warnings = pluginWarnings(ctx, spec);
     ctx.statuses.set(p.key, {
       conditions: [
-        c.make('Accepted', true, 'Accepted', 'EdgionPlugins accepted'),
+        c.make('Accepted', true, 'Accepted', warnings.length ? `EdgionPlugins accepted with warnings: ${warnings.join('; ')}` : 'EdgionPlugins accepted'),
         missing.length ? c.make('ResolvedRefs', false, 'RefNotFound', missing.join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'),
         c.make('Ready', true, 'Ready', 'Ready'),
       ],
@@ -60,6 +61,24 @@ export function translatePluginSets(ctx: TranslateContext): Record<string, Plugi
     if (r.kind !== 'EdgionPlugins') continue;
     const key = `${r.namespace ?? 'default'}/${r.name}`;
     out[key] ??= { key, namespace: r.namespace ?? 'default', name: r.name, valid: false, error: r.reason, requestPlugins: [], upstreamResponseFilterPlugins: [], upstreamResponsePlugins: [], upstreamResponseBodyFilterPlugins: [] };
+  }
+  return out;
+}
+
+/** Warnings plugins' own checks raise on a valid config (e.g. ProxyRewrite with uri and regexUri). */
+function pluginWarnings(ctx: TranslateContext, spec: Obj): string[] {
+  const registry = ctx.input.plugins;
+  if (!registry) return [];
+  const out: string[] = [];
+  for (const stage of PLUGIN_STAGES) {
+    const list = spec[stage];
+    if (!Array.isArray(list)) continue;
+    list.forEach((raw: unknown, i: number) => {
+      const entry = raw as Obj;
+      for (const p of registry.validateEntry(stage, entry).problems) {
+        if (p.severity === 'warning') out.push(`spec.${stage}[${i}]${p.path ? `.${p.path}` : ''}: ${String(entry.type)}: ${p.message}`);
+      }
+    });
   }
   return out;
 }
