@@ -238,7 +238,8 @@ export class HttpProxy implements ProxyCallbacks {
   /**
    * DynamicExternalUpstream: a host outside the cluster. DNS is resolved on every attempt (a retry
    * may pick another address); loopback and unspecified addresses are refused (a config must not
-   * reach the gateway's own host) unless EDGION_EXTERNAL_ALLOW_LOOPBACK=1 (tests).
+   * reach the gateway's own host) unless the gateway's environment says otherwise:
+   * EDGION_EXTERNAL_ALLOW_LOOPBACK=1 (any domain) or a comma list of domains (tests).
    */
   private forwardExternal(ctx: RequestContext, o: Extract<NonNullable<RequestContext['upstreamOverride']>, { kind: 'external' }>): void {
     if (ctx.cluster === undefined) {
@@ -258,7 +259,7 @@ export class HttpProxy implements ProxyCallbacks {
     lookup(o.host, { all: true }).then(
       (found) => {
         if (ctx.finished) return;
-        const allowLoopback = process.env.EDGION_EXTERNAL_ALLOW_LOOPBACK === '1';
+        const allowLoopback = loopbackAllowed(o.host);
         const usable = found.map((a) => a.address).filter((a) => allowLoopback || !isLoopbackOrUnspecified(a));
         if (usable.length === 0) {
           return this.fail(ctx, 502, `external upstream ${o.host} resolves only to loopback addresses (${found.map((a) => a.address).join(', ')}), which are refused`, GatewayError.UpstreamConnectFailed);
@@ -386,7 +387,9 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   onUpstreamData(ctx: RequestContext, chunk: Buffer): void {
-    if (!ctx.streaming) return;
+    // undici can hand over empty chunks; pausing on one and resuming from a microtask makes its
+    // parser deliver empty chunks forever (a busy loop), and there is nothing to write anyway.
+    if (!ctx.streaming || chunk.length === 0) return;
     const a = ctx.currentAttempt!;
     if (a.firstByteAt === undefined) a.firstByteAt = performance.now();
     a.bytes += chunk.length;
@@ -608,6 +611,14 @@ export class HttpProxy implements ProxyCallbacks {
 }
 
 export type { ListenerRuntime };
+
+let allowList: { raw: string; all: boolean; names: Set<string> } | undefined;
+function loopbackAllowed(host: string): boolean {
+  const raw = process.env.EDGION_EXTERNAL_ALLOW_LOOPBACK ?? '';
+  if (raw === '') return false;
+  if (allowList?.raw !== raw) allowList = { raw, all: raw === '1' || raw === 'true', names: new Set(raw.split(',').map((x) => x.trim().toLowerCase())) };
+  return allowList.all || allowList.names.has(host.toLowerCase());
+}
 
 function withoutTls(c: ClusterIR): ClusterIR {
   const { tls: _tls, ...rest } = c;
