@@ -36,6 +36,7 @@ export interface LeaseReply {
 
 interface Lease {
   windowStart: number;
+  windowMs: number;
   /** Units borrowed and not spent yet. */
   left: number;
   /** The window's global count the primary reported at the last grant. */
@@ -112,7 +113,7 @@ export class ClusterCounters implements SharedCounters {
     let l = this.leases.get(id);
     const cache = l !== undefined || this.leases.size < MAX_LEASES;
     if (l === undefined || l.windowStart !== windowStart) {
-      l = { windowStart, left: 0, count: 0, exhausted: false, pending: undefined };
+      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined };
       if (cache) this.leases.set(id, l);
     }
     const lease = l;
@@ -162,9 +163,7 @@ export class ClusterCounters implements SharedCounters {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
     for (const [id, l] of this.leases) {
-      if (l.pending !== undefined) continue;
-      const windowMs = Number(id.slice(id.indexOf('|') + 1, id.indexOf('|', id.indexOf('|') + 1)));
-      if (l.windowStart + windowMs <= now) this.leases.delete(id);
+      if (l.pending === undefined && l.windowStart + l.windowMs <= now) this.leases.delete(id);
     }
   }
 

@@ -178,3 +178,20 @@ test('no answer from the primary: the request is let through', async () => {
   const r = await c.take('k', 1, 1, 1000);
   assert.equal(r.allowed, true);
 });
+
+test('lease entries of ended windows are dropped (worker memory follows the live keys)', async () => {
+  let t = 1_000_000_000_000;
+  const store = new LocalCounters(() => t);
+  let client!: ClusterCounters;
+  client = new ClusterCounters((m) => {
+    const r = store.lease(m.key, m.cost, m.want, m.limit, m.windowMs, m.sketch ? { sketch: m.sketch } : undefined, m.at);
+    queueMicrotask(() => client.onReply({ t: 'lease-reply', id: m.id, ...r }));
+    return true;
+  }, () => t);
+  const opts = { sketch: 'ns/set|requestPlugins[0]|RateLimit|abc', slotsK: 1 };
+  for (let i = 0; i < 100; i++) await client.take(`k${i}`, 1, 1000, 1000, opts);
+  assert.equal(client.size, 100);
+  t += 2500;
+  await client.take('other', 1, 1000, 1000, opts);
+  assert.equal(client.size, 1);
+});
