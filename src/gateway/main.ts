@@ -9,6 +9,7 @@ import { DataPlane } from './data-plane.js';
 import { GatewayPrimary } from './primary.js';
 import { InProcessWorker, WorkerPool } from './workers.js';
 import { runWorker } from './worker.js';
+import { LocalCounters } from './plugins-engine/local-counters.js';
 
 const USAGE = `usage: edgion-gateway --controller HOST:PORT [--work-dir W] [--admin-port 5900] [--admin-bind 127.0.0.1]
                       [--admin-token T] [--workers N] [--bind-address ADDR] [--name NAME] [--log-level info]
@@ -50,13 +51,15 @@ async function runPrimary(): Promise<void> {
   const logger = createLogger({ name: 'gateway', level: logLevel, logDir: path.join(workDir, 'logs') });
   const workerCount = flags.workers !== undefined ? intFlag(flags.workers, 1, 'workers') : os.availableParallelism();
   let workers;
+  // The gateway's one store of rate-limit counters (DECISIONS.md §32).
+  const counters = new LocalCounters();
   if (workerCount === 0) {
-    const plane = new DataPlane({ workDir, logger, ...(flags['bind-address'] ? { bindAddress: flags['bind-address'] } : {}) });
+    const plane = new DataPlane({ workDir, logger, counters, ...(flags['bind-address'] ? { bindAddress: flags['bind-address'] } : {}) });
     const w = new InProcessWorker(plane);
     workers = { workers: new Map([[0, w]]), apply: async (s: Parameters<typeof w.apply>[0]) => [await w.apply(s)], shutdown: (g: number) => w.shutdown(g) };
   } else {
     cluster.setupPrimary({ exec: process.argv[1]!, args: process.argv.slice(2) });
-    const pool = new WorkerPool(workerCount, logger, () => undefined);
+    const pool = new WorkerPool(workerCount, logger, () => undefined, counters);
     await pool.start();
     workers = pool;
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import cluster from 'node:cluster';
 import { createLogger } from '../shared/logger.js';
 import { DataPlane } from './data-plane.js';
+import { ClusterCounters } from './plugins-engine/cluster-counters.js';
 import type { PrimaryMessage, WorkerMessage, WorkerMetrics } from './workers.js';
 
 export interface WorkerOptions {
@@ -14,10 +15,18 @@ export interface WorkerOptions {
 export function runWorker(opts: WorkerOptions): void {
   const id = cluster.worker?.id ?? 0;
   const logger = createLogger({ name: 'gateway', level: opts.logLevel, logDir: path.join(opts.workDir, 'logs') }).child({ worker: id });
-  const plane = new DataPlane({ workDir: opts.workDir, logger, ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}) });
-  const send = (m: WorkerMessage) => {
-    if (process.connected) process.send?.(m);
+  const send = (m: WorkerMessage): boolean => {
+    if (!process.connected || !process.send) return false;
+    try {
+      process.send(m);
+      return true;
+    } catch {
+      return false;
+    }
   };
+  // Rate-limit counters are the primary's; this worker borrows batches of them.
+  const counters = new ClusterCounters(send);
+  const plane = new DataPlane({ workDir: opts.workDir, logger, counters, ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}) });
   let stopping = false;
   const stop = async (graceMs: number) => {
     if (stopping) return;
@@ -27,7 +36,9 @@ export function runWorker(opts: WorkerOptions): void {
     process.exit(0);
   };
   process.on('message', (m: PrimaryMessage) => {
-    if (m.t === 'snapshot') {
+    if (m.t === 'lease-reply') {
+      counters.onReply(m);
+    } else if (m.t === 'snapshot') {
       void plane.apply(m.snapshot).then((result) => send({ t: 'applied', result }));
     } else if (m.t === 'metrics') {
       void plane.metrics.registry.getMetricsAsJSON().then((data) => send({ t: 'metrics', id: m.id, data: data as WorkerMetrics }));

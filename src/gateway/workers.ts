@@ -7,6 +7,8 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Snapshot } from '../ir/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApplyResult, DataPlane } from './data-plane.js';
+import { serveCounterLeases, type LeaseReply, type LeaseRequest } from './plugins-engine/cluster-counters.js';
+import type { LocalCounters } from './plugins-engine/local-counters.js';
 
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -24,12 +26,14 @@ export interface WorkerHandle {
 export type PrimaryMessage =
   | { t: 'snapshot'; snapshot: Snapshot }
   | { t: 'metrics'; id: number }
-  | { t: 'shutdown'; graceMs: number };
+  | { t: 'shutdown'; graceMs: number }
+  | LeaseReply;
 
 export type WorkerMessage =
   | { t: 'booted' }
   | { t: 'applied'; result: ApplyResult }
-  | { t: 'metrics'; id: number; data: WorkerMetrics };
+  | { t: 'metrics'; id: number; data: WorkerMetrics }
+  | LeaseRequest;
 
 export class InProcessWorker implements WorkerHandle {
   readonly id = 0;
@@ -145,6 +149,8 @@ export class WorkerPool {
     private readonly count: number,
     private readonly logger: Logger,
     private readonly onChange: () => void,
+    /** The gateway-wide counters workers borrow from (rate limits). */
+    private readonly counters?: LocalCounters,
   ) {}
 
   async start(): Promise<void> {
@@ -153,6 +159,7 @@ export class WorkerPool {
 
   private async fork(): Promise<ClusterWorker> {
     const w = new ClusterWorker(cluster.fork());
+    if (this.counters) serveCounterLeases(w.worker, this.counters);
     this.workers.set(w.id, w);
     const startedAt = Date.now();
     void w.exited.then((code) => {

@@ -77,9 +77,10 @@ export function translatePluginSets(ctx: TranslateContext, clusters: Record<stri
     out[key] = set;
     const c = ctx.conditions(p);
     for (const m of missing) ctx.warn(p, 'spec', `${m}; the plugin runs without it (an auth plugin then rejects every request)`);
+    const warnings = pluginWarnings(ctx, spec);
     ctx.statuses.set(p.key, {
       conditions: [
-        c.make('Accepted', true, 'Accepted', 'EdgionPlugins accepted'),
+        c.make('Accepted', true, 'Accepted', warnings.length ? `EdgionPlugins accepted with warnings: ${warnings.join('; ')}` : 'EdgionPlugins accepted'),
         missing.length ? c.make('ResolvedRefs', false, 'RefNotFound', missing.join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'),
         c.make('Ready', true, 'Ready', 'Ready'),
       ],
@@ -90,6 +91,24 @@ export function translatePluginSets(ctx: TranslateContext, clusters: Record<stri
     if (r.kind !== 'EdgionPlugins') continue;
     const key = `${r.namespace ?? 'default'}/${r.name}`;
     out[key] ??= { key, namespace: r.namespace ?? 'default', name: r.name, valid: false, error: r.reason, requestPlugins: [], upstreamResponseFilterPlugins: [], upstreamResponsePlugins: [], upstreamResponseBodyFilterPlugins: [] };
+  }
+  return out;
+}
+
+/** Warnings plugins' own checks raise on a valid config (e.g. ProxyRewrite with uri and regexUri). */
+function pluginWarnings(ctx: TranslateContext, spec: Obj): string[] {
+  const registry = ctx.input.plugins;
+  if (!registry) return [];
+  const out: string[] = [];
+  for (const stage of PLUGIN_STAGES) {
+    const list = spec[stage];
+    if (!Array.isArray(list)) continue;
+    list.forEach((raw: unknown, i: number) => {
+      const entry = raw as Obj;
+      for (const p of registry.validateEntry(stage, entry).problems) {
+        if (p.severity === 'warning') out.push(`spec.${stage}[${i}]${p.path ? `.${p.path}` : ''}: ${String(entry.type)}: ${p.message}`);
+      }
+    });
   }
   return out;
 }
@@ -132,6 +151,20 @@ export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysI
         ctx.warn(l, 'spec.config.auth.secretRef', `Secret ${String(ref.namespace ?? l.namespace)}/${ref.name} does not exist`);
       }
       delete auth.secretRef;
+    }
+    // TLS material from a Secret (ca.crt, tls.crt, tls.key), for redis and webhook links.
+    const certs = (config.tls as Obj | undefined)?.certs as Obj | undefined;
+    const certRef = certs?.secretRef as Obj | undefined;
+    if (certs && certRef && typeof certRef.name === 'string') {
+      const data = secretData(ctx, String(certRef.namespace ?? l.namespace ?? 'default'), certRef.name);
+      if (data) {
+        if (data['ca.crt'] !== undefined && certs.caCert === undefined) certs.caCert = data['ca.crt'];
+        if (data['tls.crt'] !== undefined && certs.clientCert === undefined) certs.clientCert = data['tls.crt'];
+        if (data['tls.key'] !== undefined && certs.clientKey === undefined) certs.clientKey = data['tls.key'];
+      } else {
+        ctx.warn(l, 'spec.config.tls.certs.secretRef', `Secret ${String(certRef.namespace ?? l.namespace)}/${certRef.name} does not exist`);
+      }
+      delete certs.secretRef;
     }
     out[`${l.namespace ?? 'default'}/${l.name}`] = { type: String(spec.type ?? ''), config };
   }

@@ -148,6 +148,7 @@ export class PluginHost {
         namespace: ir.namespace,
         linkSys,
         now: this.deps.now ?? Date.now,
+        id: key,
       });
     }
     next.set(key, instance);

@@ -199,28 +199,47 @@ export class PluginRunner {
     })();
   }
 
-  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins), in order. */
+  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins, and response filters with onBodyChunk), in order. */
   bodyFilters(ctx: RequestContext): CompiledEntry[] | undefined {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
     let out: CompiledEntry[] | undefined;
-    for (const set of sets) if (set.body.length) (out ??= []).push(...set.body);
+    for (const set of sets) {
+      // A response-filter plugin may also rewrite the body (ResponseRewrite's body extension):
+      // it runs before the set's body filters.
+      for (const e of set.responseFilter) if (e.instance.onBodyChunk !== undefined) (out ??= []).push(e);
+      if (set.body.length) (out ??= []).push(...set.body);
+    }
     return out;
   }
 
-  /** Runs a response body chunk through the filters, in order (a filter may delay it). */
-  async filterBody(ctx: RequestContext, filters: CompiledEntry[], chunk: Buffer, last: boolean): Promise<Buffer> {
+  /**
+   * Runs a response body chunk through the filters from `from` on, in order, and hands what comes
+   * out to `emit` (awaited: backpressure). A filter may delay the chunk, hold it back, or yield it
+   * in pieces (BandwidthLimit): each piece runs through the filters after it and is emitted at once.
+   */
+  async filterBody(ctx: RequestContext, filters: CompiledEntry[], chunk: Buffer, last: boolean, emit: (out: Buffer) => Promise<void> | void, from = 0): Promise<void> {
     const s = session(ctx);
     let data = chunk;
-    for (const e of filters) {
+    for (let i = from; i < filters.length; i++) {
+      const e = filters[i]!;
       if (!e.instance.onBodyChunk) continue;
       try {
-        data = await e.instance.onBodyChunk(s, data, last);
+        const r = e.instance.onBodyChunk(s, data, last);
+        if (typeof (r as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') {
+          for await (const piece of r as AsyncIterable<Buffer>) {
+            if (ctx.finished) return;
+            await this.filterBody(ctx, filters, piece, false, emit, i + 1);
+          }
+          if (last) await this.filterBody(ctx, filters, Buffer.alloc(0), true, emit, i + 1);
+          return;
+        }
+        data = await (r as Buffer | Promise<Buffer>);
       } catch (err) {
         this.hooks.onError(ctx, 'body filter', e, err);
       }
     }
-    return data;
+    if (data.length) await emit(data);
   }
 
   /** Log stage: plugins add access-log fields. */

@@ -3,9 +3,11 @@
 
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { EndpointIR } from '../../ir/index.js';
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import type { ClusterIR, EndpointIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CompiledBackend, CompiledRule, GatewayRuntime, HttpPortRuntime, ListenerRuntime } from '../compile/runtime.js';
 import { isPromise, type Reply, type RequestStep, type ResponseHeaders, type StepResult } from '../pipeline/steps.js';
@@ -18,8 +20,6 @@ import type { UpstreamPools } from '../upstream/pools.js';
 import { endpointKey, type Balancer, type Balancers } from '../upstream/balancer.js';
 import type { UpstreamHealth } from '../upstream/health.js';
 import { cookieValue } from '../../plugins/runtime/key-get.js';
-import { createHash } from 'node:crypto';
-import type { ClusterIR } from '../../ir/index.js';
 import { RequestContext, type ProxyCallbacks } from './context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
@@ -243,11 +243,11 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   private chooseBackend(ctx: RequestContext, rule: CompiledRule): void {
+    const override = ctx.upstreamOverride;
+    if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
     if (rule.backends.length === 0) {
       return this.fail(ctx, 500, `route ${rule.routeKey} rule ${rule.ruleIndex} has no backendRefs`, GatewayError.BackendUnresolved);
     }
-    const override = ctx.upstreamOverride;
-    if (override !== undefined && override.kind === 'external') return this.forwardExternal(ctx, override);
     const pinned = override === undefined && rule.sessionPersistence ? this.sessionTarget(ctx, rule) : undefined;
     const backend = pinned?.backend ?? (override !== undefined ? rule.backends[override.kind === 'backend' ? override.index : override.backend] : rule.picker.pick());
     if (backend === undefined) {
@@ -262,7 +262,8 @@ export class HttpProxy implements ProxyCallbacks {
     if (cluster === undefined) {
       return this.fail(ctx, 500, `backend ${ref.namespace}/${ref.name} does not resolve`, GatewayError.BackendUnresolved);
     }
-    ctx.cluster = cluster;
+    // DirectEndpoint with inheritTls: false talks plain HTTP even to a backend with a BackendTLSPolicy.
+    ctx.cluster = override !== undefined && override.kind === 'endpoint' && override.inheritTls === false && cluster.tls !== undefined ? withoutTls(cluster) : cluster;
     if (backend.steps.length) this.runSteps(ctx, backend.steps, 0, () => this.forward(ctx));
     else this.forward(ctx);
   }
@@ -290,21 +291,55 @@ export class HttpProxy implements ProxyCallbacks {
     return this.deps.health?.healthFor(cluster.key)(ep) ?? true;
   }
 
-  /** DynamicExternalUpstream: a host outside the cluster (DNS resolved by the pool's connector). */
+  /**
+   * DynamicExternalUpstream: a host outside the cluster. DNS is resolved on every attempt (a retry
+   * may pick another address); loopback and unspecified addresses are refused (a config must not
+   * reach the gateway's own host) unless the gateway's environment says otherwise:
+   * EDGION_EXTERNAL_ALLOW_LOOPBACK=1 (any domain) or a comma list of domains (tests).
+   */
   private forwardExternal(ctx: RequestContext, o: Extract<NonNullable<RequestContext['upstreamOverride']>, { kind: 'external' }>): void {
-    ctx.cluster = {
-      key: `_external_|${o.host}:${o.port}|${o.tls ? 'tls' : 'plain'}`,
-      namespace: '',
-      name: '_external_',
-      port: o.port,
-      protocol: 'http1',
-      endpoints: [{ address: o.host, port: o.port, ready: true }],
-      lb: { type: 'RoundRobin' },
-      ...(o.tls ? { tls: { hostname: o.servername ?? o.host, system: true } } : {}),
-    };
-    ctx.backend = { ref: { kind: 'External', namespace: '', name: '_external_', port: o.port, weight: 1, filters: [] }, steps: [], responseSteps: [] };
-    ctx.upHeaders.set('host', o.hostHeader ?? o.host);
-    this.forward(ctx);
+    if (ctx.cluster === undefined) {
+      ctx.cluster = {
+        key: `_external_|${o.host}:${o.port}|${o.tls ? `tls:${o.servername ?? o.host}` : 'plain'}`,
+        namespace: '',
+        name: '_external_',
+        port: o.port,
+        protocol: 'http1',
+        endpoints: [],
+        lb: { type: 'RoundRobin' },
+        ...(o.tls ? { tls: { hostname: o.servername ?? o.host, system: true } } : {}),
+      };
+      ctx.backend = { ref: { kind: 'External', namespace: '', name: '_external_', port: o.port, weight: 1, filters: [] }, steps: [], responseSteps: [] };
+      ctx.upHeaders.set('host', o.hostHeader ?? o.host);
+    }
+    lookup(o.host, { all: true }).then(
+      (found) => {
+        if (ctx.finished) return;
+        const allowLoopback = loopbackAllowed(o.host);
+        const usable = found.map((a) => a.address).filter((a) => allowLoopback || !isLoopbackOrUnspecified(a));
+        if (usable.length === 0) {
+          return this.fail(ctx, 502, `external upstream ${o.host} resolves only to loopback addresses (${found.map((a) => a.address).join(', ')}), which are refused`, GatewayError.UpstreamConnectFailed);
+        }
+        const tried = new Set(ctx.attempts.map((a) => a.endpoint.address));
+        const fresh = usable.filter((a) => !tried.has(a));
+        const pool = fresh.length ? fresh : usable;
+        const address = pool[Math.floor(Math.random() * pool.length)]!;
+        this.setForwardHeaders(ctx);
+        this.dispatch(ctx, { address, port: o.port, ready: true });
+      },
+      (err: Error & { code?: string }) => {
+        if (ctx.finished) return;
+        this.fail(ctx, 503, `cannot resolve external upstream ${o.host}: ${err.code ?? err.message}`, GatewayError.UpstreamConnectFailed);
+      },
+    );
+  }
+
+  private setForwardHeaders(ctx: RequestContext): void {
+    if (ctx.attempts.length !== 0) return;
+    const h = ctx.upHeaders;
+    h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
+    h.set('x-real-ip', ctx.remoteAddr);
+    h.set('x-trace-id', ctx.traceId);
   }
 
   private forward(ctx: RequestContext): void {
@@ -320,11 +355,8 @@ export class HttpProxy implements ProxyCallbacks {
       const none = cluster.endpoints.some((e) => e.ready) ? 'no healthy endpoint' : 'no ready endpoint';
       return this.fail(ctx, 503, `${none} for ${cluster.namespace}/${cluster.name}${cluster.port ? ':' + cluster.port : ''}`, GatewayError.BackendNoEndpoint);
     }
+    this.setForwardHeaders(ctx);
     if (ctx.attempts.length === 0) {
-      const h = ctx.upHeaders;
-      h.set('x-forwarded-for', ctx.xff === undefined ? ctx.clientAddr : `${ctx.xff}, ${ctx.clientAddr}`);
-      h.set('x-real-ip', ctx.remoteAddr);
-      h.set('x-trace-id', ctx.traceId);
       // Retries on status codes need the body again: buffer small bodies once.
       const retry = ctx.rule?.retry;
       if (retry && retry.codes.length && ctx.hasBody && ctx.requestBody === undefined && !ctx.upgrade) {
@@ -478,7 +510,9 @@ export class HttpProxy implements ProxyCallbacks {
   }
 
   onUpstreamData(ctx: RequestContext, chunk: Buffer): void {
-    if (!ctx.streaming) return;
+    // undici can hand over empty chunks; pausing on one and resuming from a microtask makes its
+    // parser deliver empty chunks forever (a busy loop), and there is nothing to write anyway.
+    if (!ctx.streaming || chunk.length === 0) return;
     const a = ctx.currentAttempt!;
     if (a.firstByteAt === undefined) a.firstByteAt = performance.now();
     a.bytes += chunk.length;
@@ -497,12 +531,26 @@ export class HttpProxy implements ProxyCallbacks {
   private filterChunk(ctx: RequestContext, chunk: Buffer): void {
     const c = ctx.controller;
     c?.pause();
+    const filters = ctx.bodyFilters!; // taken now: the end of the body clears ctx.bodyFilters before queued chunks run
     ctx.bodyChain = (ctx.bodyChain ?? Promise.resolve()).then(async () => {
-      const out = await this.deps.plugins!.filterBody(ctx, ctx.bodyFilters!, chunk, false);
-      if (ctx.finished || out.length === 0) return;
-      ctx.responseBytes += out.length;
-      if (!ctx.res.write(out)) await new Promise((r) => ctx.res.once('drain', r));
-      c?.resume();
+      await this.deps.plugins!.filterBody(ctx, filters, chunk, false, (out) => this.writeFiltered(ctx, out));
+      if (!ctx.finished) c?.resume(); // also when a filter held the chunk back (it returned nothing)
+    });
+  }
+
+  /** Writes what the body filters let out, waiting for the client when its buffer is full. */
+  private writeFiltered(ctx: RequestContext, out: Buffer): Promise<void> | undefined {
+    if (ctx.finished || out.length === 0) return undefined;
+    ctx.responseBytes += out.length;
+    if (ctx.res.write(out)) return undefined;
+    return new Promise((r) => {
+      const done = () => {
+        ctx.res.off('drain', done);
+        ctx.res.off('close', done);
+        r();
+      };
+      ctx.res.once('drain', done);
+      ctx.res.once('close', done);
     });
   }
 
@@ -514,13 +562,7 @@ export class HttpProxy implements ProxyCallbacks {
       const filters = ctx.bodyFilters;
       ctx.bodyFilters = undefined;
       void (ctx.bodyChain ?? Promise.resolve())
-        .then(async () => {
-          const tail = await this.deps.plugins!.filterBody(ctx, filters, Buffer.alloc(0), true);
-          if (tail.length && !ctx.finished) {
-            ctx.responseBytes += tail.length;
-            ctx.res.write(tail);
-          }
-        })
+        .then(() => this.deps.plugins!.filterBody(ctx, filters, Buffer.alloc(0), true, (out) => this.writeFiltered(ctx, out)))
         .then(() => this.onUpstreamEnd(ctx, trailers));
       return;
     }
@@ -559,6 +601,8 @@ export class HttpProxy implements ProxyCallbacks {
     if (connectFailure && ctx.cluster !== undefined && a !== undefined) this.deps.health?.failure(ctx.cluster, a.endpoint, code);
     if (connectFailure && this.canRetry(ctx)) {
       ctx.controller = undefined;
+      const o = ctx.upstreamOverride;
+      if (o !== undefined && o.kind === 'external') return this.forwardExternal(ctx, o);
       return this.forward(ctx);
     }
     const cluster = ctx.cluster;
@@ -852,6 +896,27 @@ export function grpcStatusFor(status: number): number {
     default:
       return status >= 500 ? 13 : 2; // INTERNAL / UNKNOWN
   }
+}
+
+let allowList: { raw: string; all: boolean; names: Set<string> } | undefined;
+function loopbackAllowed(host: string): boolean {
+  const raw = process.env.EDGION_EXTERNAL_ALLOW_LOOPBACK ?? '';
+  if (raw === '') return false;
+  if (allowList?.raw !== raw) allowList = { raw, all: raw === '1' || raw === 'true', names: new Set(raw.split(',').map((x) => x.trim().toLowerCase())) };
+  return allowList.all || allowList.names.has(host.toLowerCase());
+}
+
+function withoutTls(c: ClusterIR): ClusterIR {
+  const { tls: _tls, ...rest } = c;
+  return { ...rest, key: `${c.key}|no-tls` };
+}
+
+/** 127.0.0.0/8, ::1, 0.0.0.0, :: and their IPv4-mapped forms. */
+export function isLoopbackOrUnspecified(address: string): boolean {
+  let a = address.toLowerCase();
+  if (a.startsWith('::ffff:')) a = a.slice(7);
+  if (isIPv4(a)) return a.startsWith('127.') || a === '0.0.0.0';
+  return a === '::1' || a === '::' || /^0*:0*:0*:0*:0*:0*:0*:0*1?$/.test(a);
 }
 
 /** A CORS preflight per the Gateway's preflightPolicy (resources.md §9.2). */

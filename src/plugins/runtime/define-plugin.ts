@@ -108,7 +108,7 @@ export interface BackendChoice {
 
 export type UpstreamOverride =
   | { kind: 'backend'; index: number }
-  | { kind: 'endpoint'; backend: number; address: string; port: number }
+  | { kind: 'endpoint'; backend: number; address: string; port: number; /** false: plain connection even if the backend has a BackendTLSPolicy (default true). */ inheritTls?: boolean }
   | { kind: 'external'; host: string; port: number; tls: boolean; servername?: string; hostHeader?: string };
 
 /** Response as a response-stage plugin sees it. */
@@ -126,8 +126,12 @@ export interface PluginInstance {
   onResponseHeaders?(s: PluginSession, res: PluginResponse): void;
   /** upstreamResponsePlugins: after headers, bounded I/O. */
   onResponse?(s: PluginSession, res: PluginResponse): Promise<void>;
-  /** upstreamResponseBodyFilterPlugins: each chunk (last = the body ended); may delay (a promise). */
-  onBodyChunk?(s: PluginSession, chunk: Buffer, last: boolean): Buffer | Promise<Buffer>;
+  /**
+   * upstreamResponseBodyFilterPlugins: each chunk (last = the body ended); may delay (a promise),
+   * hold data back (return an empty buffer) or send it in paced pieces (an async iterable: each
+   * piece goes on to the next filter and the client as soon as it is yielded).
+   */
+  onBodyChunk?(s: PluginSession, chunk: Buffer, last: boolean): Buffer | Promise<Buffer> | AsyncIterable<Buffer>;
   /** Log stage (always runs): extra access-log fields. */
   onLog?(s: PluginSession, fields: Record<string, unknown>): void;
   /** The snapshot that used this instance is gone: release connections, timers. */
@@ -152,6 +156,11 @@ export interface PluginDeps {
   webhook?: WebhookResolver;
   /** Wall clock (tests inject a fake one). */
   now(): number;
+  /**
+   * Stable identity of this entry (plugin set, position, config hash): the same in every worker,
+   * so plugins can name gateway-wide state (rate-limit counters) after it.
+   */
+  id?: string;
 }
 
 /** Gateway-wide counters (fixed or sliding windows), global across worker processes. */
@@ -160,7 +169,17 @@ export interface SharedCounters {
    * Adds `cost` to `key` in the window of `windowMs` containing now (aligned to the epoch) and
    * tells whether the result stays within `limit`.
    */
-  take(key: string, cost: number, limit: number, windowMs: number): Promise<CounterResult> | CounterResult;
+  take(key: string, cost: number, limit: number, windowMs: number, opts?: CounterOptions): Promise<CounterResult> | CounterResult;
+}
+
+export interface CounterOptions {
+  /**
+   * Count `key` in a count-min sketch of this name (memory bounded whatever the number of keys;
+   * collisions can only over-count) instead of an exact per-key counter.
+   */
+  sketch?: string;
+  /** Sketch width in thousands of slots (1..1024, default 64). */
+  slotsK?: number;
 }
 
 export interface CounterResult {

@@ -1,0 +1,191 @@
+// Gateway-wide counters across node:cluster workers (DECISIONS.md §32). The counts live in one
+// place, the primary's LocalCounters; each worker borrows small batches of a key's window
+// ("leases") and spends them locally, so most takes are synchronous and never cross the IPC
+// channel. Units are lent before they are spent, so a window never admits more than its limit;
+// what a batch costs is the opposite error: units lent to one worker and not spent there before
+// the window ends are lost to the others (at most one batch per worker and key: 1% of the limit,
+// and one request when the limit is under 200).
+
+import type { Worker } from 'node:cluster';
+import type { CounterOptions, CounterResult, SharedCounters } from '../../plugins/runtime/define-plugin.js';
+import type { LocalCounters } from './local-counters.js';
+
+/** Worker → primary: borrow units of a key's window. */
+export interface LeaseRequest {
+  t: 'lease';
+  id: number;
+  key: string;
+  cost: number;
+  want: number;
+  limit: number;
+  windowMs: number;
+  /** The worker's clock (the window it means). */
+  at: number;
+  sketch?: string;
+  slotsK?: number;
+}
+
+/** Primary → worker. */
+export interface LeaseReply {
+  t: 'lease-reply';
+  id: number;
+  granted: number;
+  count: number;
+  resetAt: number;
+}
+
+interface Lease {
+  windowStart: number;
+  windowMs: number;
+  /** Units borrowed and not spent yet. */
+  left: number;
+  /** The window's global count the primary reported at the last grant. */
+  count: number;
+  /** The primary refused: every unit of this window is lent out. */
+  exhausted: boolean;
+  pending: Promise<void> | undefined;
+}
+
+/** Batch size: 1% of the limit (at least the cost, at most 1000 units). */
+export function batchFor(limit: number, cost: number): number {
+  return Math.max(cost, Math.min(1000, Math.floor(limit / 100)));
+}
+
+/** Lease entries kept per worker at most (keys past it ask the primary on every take). */
+const MAX_LEASES = 100_000;
+const IPC_TIMEOUT_MS = 2000;
+
+export class ClusterCounters implements SharedCounters {
+  private readonly leases = new Map<string, Lease>();
+  private readonly waiting = new Map<number, (r: LeaseReply | undefined) => void>();
+  private nextId = 1;
+  private lastSweep = 0;
+  /** Takes answered without asking the primary, and IPC round trips (tests and metrics). */
+  localHits = 0;
+  roundTrips = 0;
+
+  constructor(
+    private readonly send: (m: LeaseRequest) => boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Feed every `lease-reply` message from the primary here. */
+  onReply(m: LeaseReply): void {
+    const fn = this.waiting.get(m.id);
+    if (fn === undefined) return;
+    this.waiting.delete(m.id);
+    fn(m);
+  }
+
+  take(key: string, cost: number, limit: number, windowMs: number, opts?: CounterOptions): CounterResult | Promise<CounterResult> {
+    const now = this.now();
+    const windowStart = now - (now % windowMs);
+    const resetAt = windowStart + windowMs;
+    this.sweep(now);
+    const id = opts?.sketch !== undefined ? `${opts.sketch}|${windowMs}|${key}` : `|${windowMs}|${key}`;
+    let l = this.leases.get(id);
+    if (l !== undefined && l.windowStart !== windowStart) {
+      if (l.pending === undefined) {
+        this.leases.delete(id);
+        l = undefined;
+      }
+    }
+    if (l !== undefined && l.windowStart === windowStart) {
+      if (l.left >= cost) {
+        l.left -= cost;
+        this.localHits++;
+        const count = Math.min(limit, l.count - l.left);
+        return { allowed: true, count, remaining: Math.max(0, limit - count), resetAt };
+      }
+      if (l.exhausted) {
+        this.localHits++;
+        return { allowed: false, count: l.count, remaining: 0, resetAt };
+      }
+    }
+    if (l !== undefined && l.pending !== undefined) {
+      return l.pending.then(() => this.take(key, cost, limit, windowMs, opts));
+    }
+    return this.borrow(id, key, cost, limit, windowMs, opts, now, windowStart);
+  }
+
+  private borrow(id: string, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number, windowStart: number): Promise<CounterResult> {
+    const want = batchFor(limit, cost);
+    let l = this.leases.get(id);
+    const cache = l !== undefined || this.leases.size < MAX_LEASES;
+    if (l === undefined || l.windowStart !== windowStart) {
+      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined };
+      if (cache) this.leases.set(id, l);
+    }
+    const lease = l;
+    const reqId = this.nextId++;
+    const req: LeaseRequest = { t: 'lease', id: reqId, key, cost, want, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
+    this.roundTrips++;
+    const reply = new Promise<LeaseReply | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(reqId);
+        resolve(undefined);
+      }, IPC_TIMEOUT_MS);
+      timer.unref();
+      this.waiting.set(reqId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      if (!this.send(req)) {
+        clearTimeout(timer);
+        this.waiting.delete(reqId);
+        resolve(undefined);
+      }
+    });
+    let result!: CounterResult;
+    lease.pending = reply.then((r) => {
+      lease.pending = undefined;
+      if (r === undefined) {
+        // The primary did not answer (it is stopping): let the request through rather than
+        // refuse traffic because of the gateway's own trouble.
+        result = { allowed: true, count: 0, remaining: limit, resetAt: windowStart + windowMs };
+        return;
+      }
+      lease.count = r.count;
+      if (r.granted === 0) {
+        lease.exhausted = true;
+        result = { allowed: false, count: r.count, remaining: 0, resetAt: r.resetAt };
+        return;
+      }
+      lease.left += r.granted - cost;
+      const count = Math.min(limit, r.count - lease.left);
+      result = { allowed: true, count, remaining: Math.max(0, limit - count), resetAt: r.resetAt };
+    });
+    return lease.pending.then(() => result);
+  }
+
+  /** Forgets leases of windows that ended, at most once a second. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    for (const [id, l] of this.leases) {
+      if (l.pending === undefined && l.windowStart + l.windowMs <= now) this.leases.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+}
+
+/** Primary side: answers one worker's lease requests from the gateway's store. */
+export function serveCounterLeases(worker: Worker, store: LocalCounters): void {
+  worker.on('message', (m: { t?: string }) => {
+    if (m?.t !== 'lease') return;
+    const q = m as LeaseRequest;
+    const opts: CounterOptions | undefined = q.sketch !== undefined ? { sketch: q.sketch, ...(q.slotsK !== undefined ? { slotsK: q.slotsK } : {}) } : undefined;
+    const r = store.lease(q.key, q.cost, q.want, q.limit, q.windowMs, opts, q.at);
+    const reply: LeaseReply = { t: 'lease-reply', id: q.id, granted: r.granted, count: r.count, resetAt: r.resetAt };
+    if (worker.isConnected()) {
+      try {
+        worker.send(reply);
+      } catch {
+        // the worker is going away
+      }
+    }
+  });
+}

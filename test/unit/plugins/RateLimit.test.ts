@@ -1,0 +1,197 @@
+// RateLimit: schema defaults and errors, handler decisions, the counter store (count-min sketch,
+// memory bound) and the worker-side lease client (batches, exhaustion, coalescing).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { builtinRegistry } from '../../../src/plugins/registry.js';
+import { RateLimit, effectiveLimit } from '../../../src/plugins/http/traffic/rate-limit.js';
+import { parseDurationMs } from '../../../src/plugins/http/traffic/limit-common.js';
+import { LocalCounters } from '../../../src/gateway/plugins-engine/local-counters.js';
+import { ClusterCounters, batchFor, type LeaseReply, type LeaseRequest } from '../../../src/gateway/plugins-engine/cluster-counters.js';
+import type { PluginReply } from '../../../src/plugins/runtime/define-plugin.js';
+import { FakeSession } from '../../helpers/fake-session.js';
+import { fakeDeps } from '../../helpers/traffic.js';
+
+const reg = builtinRegistry();
+const validate = (config: unknown) => reg.validateEntry('requestPlugins', { type: 'RateLimit', config });
+
+test('defaults are applied', () => {
+  const { problems, config } = validate({ rate: 5 });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(config, { rate: 5, key: [], onMissingKey: 'Allow', rejectStatus: 429, rejectMessage: 'Rate limit exceeded', showLimitHeaders: true, scope: 'Instance', skewTolerance: 1.2, estimatorSlotsK: 64 });
+});
+
+test('bad configs are rejected with the path a user sees', () => {
+  const missing = validate({}).problems[0]!;
+  assert.match(`${missing.path} ${missing.message}`, /rate/);
+  assert.equal(validate({ rate: 0 }).problems[0]!.path, 'config.rate');
+  const iv = validate({ rate: 1, interval: 'fast' }).problems[0]!;
+  assert.equal(iv.path, 'config.interval');
+  assert.match(iv.message, /not a duration/);
+  assert.equal(validate({ rate: 1, key: [{ type: 'header' }] }).problems[0]!.path, 'config.key[0].name');
+  assert.equal(validate({ rate: 1, estimatorSlotsK: 2048 }).problems[0]!.path, 'config.estimatorSlotsK');
+  assert.equal(validate({ rate: 1, onMissingKey: 'Maybe' }).problems[0]!.path, 'config.onMissingKey');
+});
+
+test('durations: units, long names, bare numbers are seconds', () => {
+  assert.equal(parseDurationMs('500ms'), 500);
+  assert.equal(parseDurationMs('2s'), 2000);
+  assert.equal(parseDurationMs('1m'), 60_000);
+  assert.equal(parseDurationMs('1 hour'), 3_600_000);
+  assert.equal(parseDurationMs('1d'), 86_400_000);
+  assert.equal(parseDurationMs('1.5s'), 1500);
+  assert.equal(parseDurationMs(3), 3000);
+  assert.equal(parseDurationMs('10'), 10_000);
+  assert.equal(parseDurationMs('0s'), undefined);
+  assert.equal(parseDurationMs('1w'), undefined);
+});
+
+test('Cluster scope divides the rate between gateway instances (one in standalone mode)', () => {
+  assert.equal(effectiveLimit(100, 'Cluster', 1.2, 1), 100);
+  assert.equal(effectiveLimit(100, 'Cluster', 1.2, 3), 40);
+  assert.equal(effectiveLimit(100, 'Cluster', 5, 4), 50, 'skewTolerance is clamped to 2');
+  assert.equal(effectiveLimit(100, 'Instance', 1.2, 4), 100);
+});
+
+function plugin(config: Record<string, unknown>, now = () => 1_000_000_000_500) {
+  const cfg = validate(config).config as never;
+  return { inst: RateLimit.create(cfg, fakeDeps({ counters: new LocalCounters(now), now })), now };
+}
+
+test('allows up to rate per window per key, with headers; then rejects with JSON', () => {
+  const { inst } = plugin({ rate: 2, interval: '1s', key: [{ type: 'header', name: 'x-user' }] });
+  const s1 = new FakeSession({ headers: { 'x-user': 'a' } });
+  assert.equal(inst.onRequest!(s1), undefined);
+  assert.equal(s1.responseHeaders.get('x-ratelimit-limit'), '2');
+  assert.equal(s1.responseHeaders.get('x-ratelimit-remaining'), '1');
+  assert.equal(s1.responseHeaders.get('x-ratelimit-reset'), '1000000001');
+  assert.equal(inst.onRequest!(new FakeSession({ headers: { 'x-user': 'a' } })), undefined);
+  const r = inst.onRequest!(new FakeSession({ headers: { 'x-user': 'a' } })) as PluginReply;
+  assert.equal(r.status, 429);
+  assert.equal(r.body, '{"message":"Rate limit exceeded"}');
+  assert.deepEqual(r.headers, { 'content-type': 'application/json', 'retry-after': '1', 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1000000001' });
+  assert.equal(inst.onRequest!(new FakeSession({ headers: { 'x-user': 'b' } })), undefined, 'another key');
+});
+
+test('keys: present values joined with _, defaultKey, missing key Allow/Deny', () => {
+  const counters = new LocalCounters();
+  const taken: string[] = [];
+  const spy = { take: (k: string, c: number, l: number, w: number) => (taken.push(k), counters.take(k, c, l, w)) };
+  const cfg = validate({ rate: 5, key: [{ type: 'header', name: 'x-a' }, { type: 'query', name: 'q' }, { type: 'clientIp' }] }).config as never;
+  const inst = RateLimit.create(cfg, fakeDeps({ counters: spy }));
+  inst.onRequest!(new FakeSession({ headers: { 'x-a': 'A' }, clientIp: '10.0.0.1' }));
+  assert.deepEqual(taken, ['A_10.0.0.1']);
+  const none = RateLimit.create(validate({ rate: 1 }).config as never, fakeDeps());
+  for (let i = 0; i < 5; i++) assert.equal(none.onRequest!(new FakeSession()), undefined, 'no key: nothing is limited');
+  const dflt = RateLimit.create(validate({ rate: 1, defaultKey: 'all' }).config as never, fakeDeps());
+  assert.equal(dflt.onRequest!(new FakeSession()), undefined);
+  assert.equal((dflt.onRequest!(new FakeSession()) as PluginReply).status, 429);
+  const deny = RateLimit.create(validate({ rate: 1, key: [{ type: 'header', name: 'x-k' }], onMissingKey: 'Deny', rejectStatus: 403 }).config as never, fakeDeps());
+  const r = deny.onRequest!(new FakeSession()) as PluginReply;
+  assert.equal(r.status, 403);
+  assert.equal(r.headers!['retry-after'], '0');
+});
+
+test('custom headerNames: only the named headers, retryIn on rejection', () => {
+  const { inst } = plugin({ rate: 1, interval: '1s', defaultKey: 'k', headerNames: { remaining: 'X-Left', retryIn: 'X-Retry-In' } });
+  const s = new FakeSession();
+  inst.onRequest!(s);
+  assert.deepEqual([...s.responseHeaders.keys()], ['x-left']);
+  const r = inst.onRequest!(new FakeSession()) as PluginReply;
+  assert.equal(r.headers!['x-retry-in'], '500ms');
+  assert.equal(r.headers!['x-left'], '0');
+  assert.equal(r.headers!['x-ratelimit-limit'], undefined);
+});
+
+test('windows are aligned to the epoch', () => {
+  let t = 1_000_000_000_900;
+  const c = new LocalCounters(() => t);
+  assert.equal(c.take('k', 1, 1, 1000).allowed, true);
+  assert.equal(c.take('k', 1, 1, 1000).allowed, false);
+  t += 100; // a new second begins
+  const r = c.take('k', 1, 1, 1000);
+  assert.equal(r.allowed, true);
+  assert.equal(r.resetAt, 1_000_000_002_000);
+});
+
+test('the sketch keeps memory bounded whatever the number of keys and never under-counts', () => {
+  const c = new LocalCounters(() => 5_000);
+  const opts = { sketch: 'rl', slotsK: 1 };
+  for (let i = 0; i < 50_000; i++) c.take(`ip-${i}`, 1, 10, 60_000, opts);
+  assert.equal(c.size, 0, 'no exact entries');
+  assert.equal(c.sketchBytes, 1000 * 4 * 4);
+  // With 50k keys in 1000 slots collisions are everywhere: estimates only go up (refuse early).
+  let allowed = 0;
+  for (let i = 0; i < 20; i++) if (c.take('hot', 1, 10, 60_000, opts).allowed) allowed++;
+  assert.ok(allowed <= 10);
+  // A wide sketch is exact enough for a few keys.
+  const wide = new LocalCounters(() => 5_000);
+  for (let k = 0; k < 100; k++) for (let i = 0; i < 3; i++) assert.equal(wide.take(`u${k}`, 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, true);
+  assert.equal(wide.take('u7', 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, false);
+});
+
+/** A ClusterCounters wired to a LocalCounters "primary" with a controllable IPC delay. */
+function cluster(store: LocalCounters) {
+  const sent: LeaseRequest[] = [];
+  let client!: ClusterCounters;
+  client = new ClusterCounters((m) => {
+    sent.push(m);
+    setImmediate(() => {
+      const r = store.lease(m.key, m.cost, m.want, m.limit, m.windowMs, m.sketch ? { sketch: m.sketch } : undefined, m.at);
+      client.onReply({ t: 'lease-reply', id: m.id, ...r } as LeaseReply);
+    });
+    return true;
+  });
+  return { client, sent };
+}
+
+test('workers borrow batches of 1%: most takes stay local, the global count never exceeds the limit', async () => {
+  assert.equal(batchFor(100, 1), 1);
+  assert.equal(batchFor(10_000, 1), 100);
+  assert.equal(batchFor(1_000_000, 1), 1000);
+  const store = new LocalCounters();
+  const w1 = cluster(store);
+  const w2 = cluster(store);
+  let ok = 0;
+  for (let i = 0; i < 1200; i++) {
+    const w = i % 2 ? w1 : w2;
+    const r = await w.client.take('k', 1, 1000, 60_000);
+    if (r.allowed) ok++;
+  }
+  assert.ok(ok <= 1000 && ok >= 1000 - 2 * 10, `allowed ${ok}`);
+  assert.ok(w1.sent.length + w2.sent.length < 250, `${w1.sent.length + w2.sent.length} IPC round trips for 1200 takes`);
+  assert.ok(w1.client.localHits > 400);
+});
+
+test('concurrent takes of one key share one pending lease; an exhausted window refuses locally', async () => {
+  const store = new LocalCounters();
+  const w = cluster(store);
+  const rs = await Promise.all(Array.from({ length: 5 }, () => w.client.take('k', 1, 3, 60_000)));
+  assert.deepEqual(rs.map((r) => r.allowed), [true, true, true, false, false]);
+  const before = w.sent.length;
+  const r = w.client.take('k', 1, 3, 60_000);
+  assert.equal((r as { allowed: boolean }).allowed, false, 'answered synchronously');
+  assert.equal(w.sent.length, before);
+});
+
+test('no answer from the primary: the request is let through', async () => {
+  const c = new ClusterCounters(() => false);
+  const r = await c.take('k', 1, 1, 1000);
+  assert.equal(r.allowed, true);
+});
+
+test('lease entries of ended windows are dropped (worker memory follows the live keys)', async () => {
+  let t = 1_000_000_000_000;
+  const store = new LocalCounters(() => t);
+  let client!: ClusterCounters;
+  client = new ClusterCounters((m) => {
+    const r = store.lease(m.key, m.cost, m.want, m.limit, m.windowMs, m.sketch ? { sketch: m.sketch } : undefined, m.at);
+    queueMicrotask(() => client.onReply({ t: 'lease-reply', id: m.id, ...r }));
+    return true;
+  }, () => t);
+  const opts = { sketch: 'ns/set|requestPlugins[0]|RateLimit|abc', slotsK: 1 };
+  for (let i = 0; i < 100; i++) await client.take(`k${i}`, 1, 1000, 1000, opts);
+  assert.equal(client.size, 100);
+  t += 2500;
+  await client.take('other', 1, 1000, 1000, opts);
+  assert.equal(client.size, 1);
+});
