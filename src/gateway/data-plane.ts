@@ -15,6 +15,7 @@ import { CertStore } from './tls/cert-store.js';
 import { PluginHost } from './plugins-engine/plugin-host.js';
 import { PluginRunner } from './plugins-engine/plugin-steps.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
+import { WebhookKeys } from './plugins-engine/webhook.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
 import { AccessLog } from './observe/access-log.js';
@@ -61,12 +62,16 @@ export class DataPlane implements RejectLogger {
   readonly certs = new CertStore();
   private readonly compileDeps: CompileDeps;
   readonly plugins: PluginHost;
+  /** LinkSys webhooks behind `webhook` keys (plugins.md §3.3). */
+  readonly webhooks: WebhookKeys;
   readonly pluginRunner: PluginRunner;
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
-    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters() });
+    const counters = opts.counters ?? new LocalCounters();
+    this.webhooks = new WebhookKeys(counters, opts.logger);
+    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters, webhook: this.webhooks.resolve });
     this.pluginRunner = new PluginRunner(this.plugins, {
       stats: (type) => this.metrics.plugin(type),
       onError: (ctx, set, entry, err) => {
@@ -113,6 +118,7 @@ export class DataPlane implements RejectLogger {
   private async applyNow(snapshot: Snapshot): Promise<ApplyResult> {
     let runtime: GatewayRuntime;
     try {
+      this.webhooks.update(snapshot.linkSys);
       this.plugins.prepare(snapshot);
       runtime = compileSnapshot(snapshot, this.compileDeps);
     } catch (err) {
@@ -157,6 +163,7 @@ export class DataPlane implements RejectLogger {
     this.proxy.draining = true;
     await this.listeners.close(graceMs);
     await this.pools.close();
+    this.webhooks.close();
     await this.accessLog?.close();
   }
 }

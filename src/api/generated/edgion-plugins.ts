@@ -71,7 +71,8 @@ export interface EdgionRequestPluginEntry {
     | 'AllEndpointStatus'
     | 'Dsl'
     | 'RequestMirror'
-    | 'WebhookKeyGet';
+    | 'WebhookKeyGet'
+    | 'UrlRewrite';
   /**
    * Plugin-specific configuration
    */

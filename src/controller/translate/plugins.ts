@@ -77,7 +77,7 @@ export function translateStreamPluginSets(ctx: TranslateContext): Record<string,
   return out;
 }
 
-/** LinkSys resources by `ns/name`, with `auth.secretRef` credentials resolved into `auth`. */
+/** LinkSys resources by `ns/name`, with `auth.secretRef` credentials and `tls.certs.secretRef` certificates resolved. */
 export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysIR> {
   const out: Record<string, LinkSysIR> = {};
   for (const l of ctx.all('LinkSys')) {
@@ -96,6 +96,20 @@ export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysI
         ctx.warn(l, 'spec.config.auth.secretRef', `Secret ${String(ref.namespace ?? l.namespace)}/${ref.name} does not exist`);
       }
       delete auth.secretRef;
+    }
+    // tls.certs.secretRef: ca.crt / tls.crt / tls.key fill caCert / clientCert / clientKey not given inline.
+    const certs = (config.tls as Obj | undefined)?.certs as Obj | undefined;
+    const certRef = certs?.secretRef as Obj | undefined;
+    if (certs && certRef && typeof certRef.name === 'string') {
+      const data = secretData(ctx, String(certRef.namespace ?? l.namespace ?? 'default'), certRef.name);
+      if (data) {
+        if (certs.caCert === undefined && data['ca.crt'] !== undefined) certs.caCert = data['ca.crt'];
+        if (certs.clientCert === undefined && data['tls.crt'] !== undefined) certs.clientCert = data['tls.crt'];
+        if (certs.clientKey === undefined && data['tls.key'] !== undefined) certs.clientKey = data['tls.key'];
+      } else {
+        ctx.warn(l, 'spec.config.tls.certs.secretRef', `Secret ${String(certRef.namespace ?? l.namespace)}/${certRef.name} does not exist`);
+      }
+      delete certs.secretRef;
     }
     out[`${l.namespace ?? 'default'}/${l.name}`] = { type: String(spec.type ?? ''), config };
   }

@@ -26,8 +26,10 @@ function session(ctx: RequestContext): PluginSessionImpl {
   return (ctx.session ??= new PluginSessionImpl(ctx));
 }
 
+/** A plugin reply; only failures (a given `error`, or status ≥ 400) count in the access log's `errors[]`. */
 function toReply(r: PluginReply, type: string): Reply {
-  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), error: r.error ?? `${type}Rejected` };
+  const error = r.error || (r.status >= 400 ? `${type}Rejected` : undefined);
+  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(error ? { error } : {}) };
 }
 
 const failClosed = (key: string, why: string): Reply => ({ status: 500, body: `500 Internal Server Error: plugins ${key} ${why}\n`, error: 'PluginMissing' });
@@ -97,18 +99,26 @@ export class PluginRunner {
     try {
       r = e.instance.onRequest?.(s);
     } catch (err) {
+      s.current = undefined;
       return this.failed(ctx, set, e, run, err, stats);
     } finally {
       run.us = Math.round((performance.now() - t0) * 1000);
-      s.current = undefined;
     }
     stats.record(run.us);
     if (isPromise<RequestResult>(r)) {
+      // Plugins of one request run one at a time: log() lines written while this one awaits are its own.
       return r.then(
-        (v) => this.decided(v, e, run, stats),
-        (err: unknown) => this.failed(ctx, set, e, run, err, stats),
+        (v) => {
+          s.current = undefined;
+          return this.decided(v, e, run, stats);
+        },
+        (err: unknown) => {
+          s.current = undefined;
+          return this.failed(ctx, set, e, run, err, stats);
+        },
       );
     }
+    s.current = undefined;
     return this.decided(r, e, run, stats);
   }
 

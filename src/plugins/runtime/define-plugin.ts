@@ -6,6 +6,7 @@
 
 import type { Static, TSchema } from 'typebox';
 import type { PluginStage } from '../../ir/plugin.js';
+import type { WebhookResolver } from './key-get.js';
 
 export type { PluginStage };
 
@@ -40,6 +41,8 @@ export interface PluginSession {
   readonly traceId: string;
   /** Path parameters captured by `:name` route segments. */
   readonly params: Readonly<Record<string, string>>;
+  /** The part of the path the route's PathPrefix matched (undefined for Exact/RegularExpression matches). */
+  readonly matchedPrefix: string | undefined;
   /** True for gRPC requests. */
   readonly grpc: boolean;
 
@@ -145,6 +148,8 @@ export interface PluginDeps {
   namespace: string;
   /** Resolved LinkSys resources by `ns/name` (config objects). */
   linkSys: Record<string, { type: string; config: Record<string, unknown> }>;
+  /** Calls LinkSys webhooks for `webhook` keys: pass it to `compileKeyGet(key, deps.webhook)`. */
+  webhook?: WebhookResolver;
   /** Wall clock (tests inject a fake one). */
   now(): number;
 }
