@@ -559,6 +559,7 @@ export function compileProgram(checked: CheckedProgram): CompiledDsl {
       case 'expr': {
         const e = expr(s.e);
         return (f) => {
+          tick(f, pos);
           e(f);
           return undefined;
         };

@@ -90,6 +90,7 @@ export function parse(tokens: Token[], limits: ParseLimits = PARSE_LIMITS): Prog
       const end = peek();
       if (end.kind === 'nl') continue;
       if (closing === 'eof' ? end.kind === 'eof' : is('}')) continue;
+      if (end.kind === 'eof') throw new DslError(end.pos, 'expected "}" before the end of the program');
       throw new DslError(end.pos, `expected a new line after the statement, found ${describe(end)}`);
     }
   }
