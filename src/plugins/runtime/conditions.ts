@@ -9,7 +9,7 @@ import { compileKeyGet, describeKey, KeyGetSchema, type KeyAccessor, type Webhoo
 
 const Condition = Type.Object(
   {
-    type: Type.Union(['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude'].map((t) => Type.Literal(t))),
+    type: Type.Enum(['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude']),
     key: Type.Optional(KeyGetSchema),
     value: Type.Optional(Type.String()),
     values: Type.Optional(Type.Array(Type.String())),

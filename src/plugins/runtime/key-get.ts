@@ -6,15 +6,12 @@ import type { PluginSession } from './define-plugin.js';
 
 export const KeyGetSchema = Type.Object(
   {
-    type: Type.Union(
-      ['clientIp', 'header', 'cookie', 'query', 'path', 'method', 'ctx', 'clientIpAndPath', 'webhook'].map((t) => Type.Literal(t)),
-      { description: 'where the value comes from' },
-    ),
+    type: Type.Enum(['clientIp', 'header', 'cookie', 'query', 'path', 'method', 'ctx', 'clientIpAndPath', 'webhook'], { description: 'where the value comes from' }),
     name: Type.Optional(Type.String({ minLength: 1 })),
     webhookRef: Type.Optional(Type.String()),
     extract: Type.Optional(
       Type.Object({
-        source: Type.Union(['header', 'cookie', 'body', 'bodyText'].map((t) => Type.Literal(t))),
+        source: Type.Enum(['header', 'cookie', 'body', 'bodyText']),
         name: Type.Optional(Type.String()),
         path: Type.Optional(Type.String()),
       }),

@@ -14,7 +14,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 export const WebhookConfigSchema = Type.Object(
   {
     uri: Type.String({ minLength: 1, pattern: '^[hH][tT][tT][pP][sS]?://', 'x-edgion-message': 'must be an http:// or https:// URL' }),
-    requestMethod: Type.Union(METHODS.map((m) => Type.Literal(m)), { default: 'GET' }),
+    requestMethod: Type.Enum(METHODS, { default: 'GET' }),
     timeoutMs: Int(1, 60_000, 5000),
     tls: Type.Optional(
       Type.Object({

@@ -9,7 +9,6 @@ const MESSAGE = 'x-edgion-message';
 /** RFC 7230 token, as the Gateway API HTTPHeaderName. */
 export function headerName(options: { default?: string; description?: string } = {}) {
   return Type.String({
-    minLength: 1,
     maxLength: 256,
     pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$",
     [MESSAGE]: "must be a header name (letters, digits and !#$%&'*+-.^_`|~)",
@@ -28,7 +27,7 @@ export const HeaderValue = Type.String({
 /** Gateway API HTTPPathModifier. */
 export const PathModifierSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('ReplaceFullPath'), Type.Literal('ReplacePrefixMatch')]),
+    type: Type.Enum(['ReplaceFullPath', 'ReplacePrefixMatch']),
     replaceFullPath: Type.Optional(Type.String({ maxLength: 1024, pattern: '^[^\\s\\x00-\\x1f\\x7f#]*$', [MESSAGE]: 'must be a path without spaces, control characters or #' })),
     replacePrefixMatch: Type.Optional(Type.String({ maxLength: 1024, pattern: '^[^\\s\\x00-\\x1f\\x7f?#]*$', [MESSAGE]: 'must be a path without spaces, control characters, ? or #' })),
   },

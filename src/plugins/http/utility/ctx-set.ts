@@ -14,7 +14,7 @@ const Transform = Type.Object(
   {
     replace: Type.Optional(Type.Object({ pattern: Type.String({ minLength: 1 }), with: Type.String({ default: '' }) }, { additionalProperties: false })),
     substring: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 2, description: '[start, end]: character indices, end exclusive' })),
-    case: Type.Optional(Type.Union([Type.Literal('upper'), Type.Literal('lower')])),
+    case: Type.Optional(Type.Enum(['upper', 'lower'])),
     prefix: Type.Optional(Type.String()),
     suffix: Type.Optional(Type.String()),
     trim: Type.Optional(Type.Boolean()),

@@ -40,7 +40,7 @@ export const Mock = definePlugin({
     for (const [k, v] of Object.entries(c.headers ?? {})) headers[k.toLowerCase()] = String(v);
     const contentType = c.contentType ?? 'application/json';
     const reply = { status: c.statusCode, headers: { ...headers, 'content-type': headers['content-type'] ?? contentType }, body: c.body ?? '' };
-    const wait = c.delay ? (v: undefined | typeof reply) => new Promise<undefined | typeof reply>((r) => setTimeout(() => r(v), c.delay).unref()) : undefined;
+    const wait = c.delay ? (v: undefined | typeof reply) => new Promise<undefined | typeof reply>((r) => setTimeout(() => r(v), c.delay)) : undefined;
     return {
       onRequest(s) {
         if (!c.terminate) {

@@ -8,12 +8,12 @@ import { PathModifierSchema, pathModifierProblems, PreciseHostname, toPathModifi
 
 const Schema = Type.Object(
   {
-    scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+    scheme: Type.Optional(Type.Enum(['http', 'https'])),
     hostname: Type.Optional(PreciseHostname),
     path: Type.Optional(PathModifierSchema),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     // The Gateway API CRD allows 301 and 302; the original also takes 303, 307 and 308.
-    statusCode: Type.Union([301, 302, 303, 307, 308].map((n) => Type.Literal(n)), { default: 302 }),
+    statusCode: Type.Enum([301, 302, 303, 307, 308], { default: 302 }),
   },
   { additionalProperties: false },
 );
