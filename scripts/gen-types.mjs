@@ -91,6 +91,12 @@ const CRD_CORRECTIONS = [
     addEnum: ['UrlRewrite'],
     why: 'plugins.md §6 lists UrlRewrite as a plugin type and DECISIONS.md §41 runs it (the Gateway API URLRewrite filter), but the CRD enum lacks it',
   },
+  {
+    kind: 'EdgionPlugins',
+    path: ['spec', 'upstreamResponseBodyFilterPlugins', '[]', 'type'],
+    addEnum: ['ExtensionRef'],
+    why: 'plugins.md §1.1 and §1.5 run ExtensionRef in every stage list, but the CRD enum of the body filter stage lacks it',
+  },
 ];
 
 function applyCorrections(kind, schema) {

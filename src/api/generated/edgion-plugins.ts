@@ -196,7 +196,7 @@ export interface EdgionUpstreamResponseBodyFilterPluginEntry {
    * Advanced plugin conditions for conditional execution
    */
   conditions?: EdgionPluginConditions;
-  type?: 'BandwidthLimit';
+  type?: 'BandwidthLimit' | 'ExtensionRef';
   /**
    * Plugin-specific configuration
    */

@@ -18,6 +18,11 @@ test('EdgionPlugins accepts UrlRewrite in requestPlugins (plugins.md §6, DECISI
   assert.equal(r.ok, true);
 });
 
+test('EdgionPlugins accepts ExtensionRef in upstreamResponseBodyFilterPlugins (plugins.md §1.1, §1.5; missing from the CRD enum)', () => {
+  const r = validateResource(validator, { ...plugins('x'), spec: { upstreamResponseBodyFilterPlugins: [{ type: 'ExtensionRef', config: { name: 'other' } }] } });
+  assert.deepEqual(r.diagnostics, []);
+});
+
 test('the requestPlugins type enum still rejects unknown types', () => {
   const r = validateResource(validator, plugins('NoSuchPlugin'));
   assert.equal(r.ok, false);
