@@ -7,9 +7,12 @@ import { compileUserRegex } from '../../shared/regex.js';
 import type { PluginSession } from './define-plugin.js';
 import { compileKeyGet, describeKey, keyGetProblems, KeyGetSchema, type KeyAccessor, type WebhookResolver } from './key-get.js';
 
+const CONDITION_TYPES = ['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude'];
+
 const Condition = Type.Object(
   {
-    type: Type.Enum(['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude']),
+    // Optional here so that conditionProblems can explain the externally tagged form.
+    type: Type.Optional(Type.Enum(CONDITION_TYPES)),
     key: Type.Optional(KeyGetSchema),
     value: Type.Optional(Type.String()),
     values: Type.Optional(Type.Array(Type.String())),
@@ -48,6 +51,11 @@ export function conditionProblems(c: Conditions | undefined, path: string): { pa
   for (const list of ['skip', 'run'] as const) {
     (c?.[list] ?? []).forEach((cond, i) => {
       const p = `${path}.${list}[${i}]`;
+      if (cond.type === undefined) {
+        const tagged = CONDITION_TYPES.find((t) => t in cond);
+        out.push({ path: p, message: tagged ? `write "{type: ${tagged}, ...}" with the fields beside type (the form "- ${tagged}: {...}" is not accepted)` : 'required field "type" is missing' });
+        return;
+      }
       if (['keyExist', 'keyMatch', 'include', 'exclude'].includes(cond.type) && !cond.key) out.push({ path: p, message: `${cond.type} needs a key` });
       if (cond.key) out.push(...keyGetProblems(cond.key, `${p}.key`));
       if (cond.type === 'probability' && cond.ratio === undefined) out.push({ path: p, message: 'probability needs a ratio (0..1)' });

@@ -111,6 +111,8 @@ const BAD: [conditions: unknown, messages: string[]][] = [
   [{ run: [{ type: 'always' }] }, ['conditions.run[0].type: must be one of: keyExist, keyMatch, timeRange, probability, include, exclude (got "always")']],
   [{ skip: { type: 'keyExist' } }, ['conditions.skip: must be a list (got an object)']],
   [{ run: [{ type: 'probability', ratio: 'half' }] }, ['conditions.run[0].ratio: must be a number (got "half")']],
+  [{ skip: [{ keyExist: { key: { type: 'header', name: 'x' } } }] }, ['conditions.skip[0]: write "{type: keyExist, ...}" with the fields beside type (the form "- keyExist: {...}" is not accepted)']],
+  [{ run: [{ key: { type: 'path' } }] }, ['conditions.run[0]: required field "type" is missing']],
 ];
 /** Problems as the controller reports them for an entry's conditions. */
 const conditionsProblems = (conditions: unknown) => validate('Mock', {}, 'requestPlugins', { conditions }).problems.map((p) => `${p.path}: ${p.message}`);
