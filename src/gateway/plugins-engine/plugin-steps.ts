@@ -136,6 +136,17 @@ export class PluginRunner {
     return { status: 500, body: `500 Internal Server Error: plugin ${e.type} (${set.key} ${e.where}) failed\n`, error: 'PluginError' };
   }
 
+  /**
+   * The sets an ExtensionRef entry of a response stage list refers to and that did not run in the
+   * request stage (those run their own response stages anyway): they run that stage in place.
+   * Missing or invalid targets, cycles and nesting deeper than the limit are skipped.
+   */
+  private responseTarget(ctx: RequestContext, e: CompiledEntry, depth: number, path: readonly string[]): CompiledPluginSet | undefined {
+    const target = this.host.get(e.nested!);
+    if (target === undefined || !target.valid || depth >= MAX_EXTENSION_DEPTH || path.includes(target.key) || ctx.pluginSets!.includes(target)) return undefined;
+    return target;
+  }
+
   /** upstreamResponseFilterPlugins of every set that ran, in order. Synchronous. */
   responseHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): number {
     const sets = ctx.pluginSets;
@@ -151,11 +162,16 @@ export class PluginRunner {
         current = n;
       },
     };
-    for (const set of sets) {
+    const runList = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
       for (const e of set.responseFilter) {
         if (e.conditions) {
           const skip = e.conditions.evaluate(s, Date.now());
           if (isPromise(skip) || skip) continue; // async conditions cannot gate a synchronous stage
+        }
+        if (e.nested !== undefined) {
+          const target = this.responseTarget(ctx, e, depth, path);
+          if (target) runList(target, depth + 1, [...path, target.key]);
+          continue;
         }
         const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
         (ctx.pluginRuns ??= []).push(run);
@@ -171,7 +187,8 @@ export class PluginRunner {
           s.current = undefined;
         }
       }
-    }
+    };
+    for (const set of sets) runList(set, 0, [set.key]);
     return current;
   }
 
@@ -191,9 +208,14 @@ export class PluginRunner {
           current = n;
         },
       };
-      for (const set of sets) {
+      const runList = async (set: CompiledPluginSet, depth: number, path: readonly string[]): Promise<void> => {
         for (const e of set.response) {
           if (e.conditions && (await e.conditions.evaluate(s, Date.now()))) continue;
+          if (e.nested !== undefined) {
+            const target = this.responseTarget(ctx, e, depth, path);
+            if (target) await runList(target, depth + 1, [...path, target.key]);
+            continue;
+          }
           const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
           (ctx.pluginRuns ??= []).push(run);
           const t0 = performance.now();
@@ -205,17 +227,27 @@ export class PluginRunner {
           }
           run.us = Math.round((performance.now() - t0) * 1000);
         }
-      }
+      };
+      for (const set of sets) await runList(set, 0, [set.key]);
       return current;
     })();
   }
 
-  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins), in order. */
+  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins), in order, ExtensionRefs expanded. */
   bodyFilters(ctx: RequestContext): CompiledEntry[] | undefined {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
     let out: CompiledEntry[] | undefined;
-    for (const set of sets) if (set.body.length) (out ??= []).push(...set.body);
+    const collect = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
+      for (const e of set.body) {
+        if (e.nested === undefined) (out ??= []).push(e);
+        else {
+          const target = this.responseTarget(ctx, e, depth, path);
+          if (target) collect(target, depth + 1, [...path, target.key]);
+        }
+      }
+    };
+    for (const set of sets) if (set.body.length) collect(set, 0, [set.key]);
     return out;
   }
 

@@ -32,6 +32,10 @@ before(async () => {
         plugins('shallow', { requestPlugins: [ref('deep-3')] }),
         ...chain,
         plugins('bad', { requestPlugins: [{ type: 'ExtensionRef', config: { group: 'example.com', name: 'inner' } }] }),
+        plugins('resp-mods', { upstreamResponseFilterPlugins: [{ type: 'ResponseHeaderModifier', config: { add: [{ name: 'x-resp-ref', value: 'once' }] } }] }),
+        plugins('resp-only', { upstreamResponseFilterPlugins: [ref('resp-mods'), { type: 'ResponseHeaderModifier', config: { set: [{ name: 'x-after-ref', value: '1' }] } }] }),
+        plugins('both-stages', { requestPlugins: [ref('resp-mods')], upstreamResponseFilterPlugins: [ref('resp-mods')] }),
+        plugins('resp-cycle', { upstreamResponseFilterPlugins: [ref('resp-cycle')] }),
       ]),
       'routes.yaml': docs([
         route('outer', 'outer.test', echo.port, ['outer']),
@@ -40,6 +44,9 @@ before(async () => {
         route('deep', 'deep.test', echo.port, ['deep-0']),
         route('shallow', 'shallow.test', echo.port, ['shallow']),
         route('bad', 'bad.test', echo.port, ['bad']),
+        route('resp-only', 'resp-only.test', echo.port, ['resp-only']),
+        route('both-stages', 'both.test', echo.port, ['both-stages']),
+        route('resp-cycle', 'resp-cycle.test', echo.port, ['resp-cycle']),
       ]),
     },
   });
@@ -57,6 +64,18 @@ test('the referenced set runs at that point, in that stage; its response stage r
   assert.equal(r.status, 200);
   assert.equal(r.json.headers['x-order'], 'before,inner,after');
   assert.equal(r.headers['x-inner-resp'], '1');
+});
+
+test('an ExtensionRef in upstreamResponseFilterPlugins runs the other set\'s response filters in place', async () => {
+  const r = await get('resp-only.test');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-resp-ref'], 'once');
+  assert.equal(r.headers['x-after-ref'], '1');
+});
+
+test('a set referenced from both stages runs its response filters once; a response-stage cycle is cut', async () => {
+  assert.equal((await get('both.test')).headers['x-resp-ref'], 'once');
+  assert.equal((await get('resp-cycle.test')).status, 200);
 });
 
 test('a missing target and a cycle answer 500', async () => {
