@@ -81,6 +81,39 @@ const TITLES = {
   EndpointSlice: { 'ports[]': 'EndpointSlicePort', 'endpoints[]': 'EndpointSliceEndpoint' },
 };
 
+// Documented corrections to the reference CRDs, applied before anything is generated. Each one says
+// why; test/unit/api/crd-corrections.test.ts checks the generated schemas carry them.
+//   path: property names from the version's openAPIV3Schema down to a node; `[]` = array items.
+const CRD_CORRECTIONS = [
+  {
+    kind: 'EdgionPlugins',
+    path: ['spec', 'requestPlugins', '[]', 'type'],
+    addEnum: ['UrlRewrite'],
+    why: 'plugins.md §6 lists UrlRewrite as a plugin type and DECISIONS.md §41 runs it (the Gateway API URLRewrite filter), but the CRD enum lacks it',
+  },
+  {
+    kind: 'EdgionPlugins',
+    path: ['spec', 'upstreamResponseBodyFilterPlugins', '[]', 'type'],
+    addEnum: ['ExtensionRef'],
+    why: 'plugins.md §1.1 and §1.5 run ExtensionRef in every stage list, but the CRD enum of the body filter stage lacks it',
+  },
+];
+
+function applyCorrections(kind, schema) {
+  for (const c of CRD_CORRECTIONS.filter((x) => x.kind === kind)) {
+    let node = schema;
+    for (const step of c.path) {
+      node = step === '[]' ? node?.items : node?.properties?.[step];
+      if (!node) throw new Error(`CRD correction for ${kind} (${c.why}): path ${c.path.join('.')} not found`);
+    }
+    if (c.addEnum) {
+      if (!Array.isArray(node.enum)) throw new Error(`CRD correction for ${kind}: ${c.path.join('.')} has no enum`);
+      for (const v of c.addEnum) if (!node.enum.includes(v)) node.enum.push(v);
+    }
+  }
+  return schema;
+}
+
 const TS_STYLE = { singleQuote: true, printWidth: 120, trailingComma: 'all' };
 
 // ---------------------------------------------------------------------------------------------
@@ -356,7 +389,7 @@ async function main() {
     const c = crds.get(kind);
     const versions = [c.storage, ...EDGION_VERSIONS.filter((v) => v !== c.storage)];
     // One schema serves every accepted version (the CRD itself defines only one).
-    await emitKind(kind, { [c.storage]: c.versions[c.storage] }, c.storage, versions.map((v) => `${c.group}/${v}`), c.source);
+    await emitKind(kind, { [c.storage]: applyCorrections(kind, c.versions[c.storage]) }, c.storage, versions.map((v) => `${c.group}/${v}`), c.source);
   }
 
   const meta = await compile(objectMetaTypeSchema(), 'ObjectMeta', TYPE_OPTIONS);

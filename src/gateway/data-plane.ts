@@ -14,6 +14,7 @@ import { StreamPlane } from './stream/stream-plane.js';
 import { PluginHost } from './plugins-engine/plugin-host.js';
 import { PluginRunner } from './plugins-engine/plugin-steps.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
+import { WebhookKeys } from './plugins-engine/webhook.js';
 import { builtinRegistry } from '../plugins/registry.js';
 import type { SharedCounters } from '../plugins/runtime/define-plugin.js';
 import { Mirror, type MirrorStats } from './upstream/mirror.js';
@@ -67,6 +68,8 @@ export class DataPlane implements RejectLogger {
   readonly plugins: PluginHost;
   readonly mirrorStats: MirrorStats = { byStatus: new Map(), durationMsSum: 0 };
   private readonly mirrorLog: AccessLog | undefined;
+  /** LinkSys webhooks behind `webhook` keys (plugins.md §3.3). */
+  readonly webhooks: WebhookKeys;
   readonly pluginRunner: PluginRunner;
   private applying: Promise<ApplyResult> = Promise.resolve({ version: 0, listeners: [] });
 
@@ -74,10 +77,12 @@ export class DataPlane implements RejectLogger {
     this.health = new UpstreamHealth(opts.logger);
     this.balancers = new Balancers((key) => this.health.healthFor(key));
     this.accessLog = opts.accessLog === false || process.env.EDGION_NO_ACCESS_LOG ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'access.log'));
+    const counters = opts.counters ?? new LocalCounters();
+    this.webhooks = new WebhookKeys(counters, opts.logger);
     this.mirrorLog = opts.accessLog === false ? undefined : new AccessLog(path.join(opts.workDir, 'logs', 'mirror.log'));
     const mirrorDeps = { pools: this.pools, balancers: this.balancers, logger: opts.logger, log: this.mirrorLog, stats: this.mirrorStats };
     const mirrorStep = (ir: import('../ir/index.js').RequestMirrorIR) => new Mirror(ir, mirrorDeps).step();
-    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters: opts.counters ?? new LocalCounters(), mirrorStep });
+    this.plugins = new PluginHost({ logger: opts.logger, registry: builtinRegistry(), counters, mirrorStep, webhook: this.webhooks.resolve });
     this.pluginRunner = new PluginRunner(this.plugins, {
       stats: (type) => this.metrics.plugin(type),
       onError: (ctx, set, entry, err) => {
@@ -129,6 +134,7 @@ export class DataPlane implements RejectLogger {
   private async applyNow(snapshot: Snapshot): Promise<ApplyResult> {
     let runtime: GatewayRuntime;
     try {
+      this.webhooks.update(snapshot.linkSys);
       this.plugins.prepare(snapshot);
       runtime = compileSnapshot(snapshot, this.compileDeps);
     } catch (err) {
@@ -176,6 +182,7 @@ export class DataPlane implements RejectLogger {
     await this.listeners.close(graceMs);
     this.health.close();
     await this.pools.close();
+    this.webhooks.close();
     await this.accessLog?.close();
     await this.mirrorLog?.close();
     await this.stream.close();

@@ -12,6 +12,7 @@ import { TRAFFIC_PLUGINS } from './http/traffic/index.js';
 import { UTILITY_PLUGINS } from './http/utility/index.js';
 import { ENGINE_PLUGINS } from './http/engine/index.js';
 import type { PluginDefinition, PluginProblem, SecretRefSpec } from './runtime/define-plugin.js';
+import { unknownFields } from './unknown-fields.js';
 import { conditionProblems, ConditionsSchema, type Conditions } from './runtime/conditions.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -70,6 +71,9 @@ export class PluginRegistry {
       return { problems, config };
     }
     for (const p of def.validate?.(config as never) ?? []) problems.push({ ...p, path: p.path ? `config.${p.path}` : 'config' });
+    for (const f of unknownFields(def.schema as never, entry.config ?? {})) {
+      problems.push({ path: `config.${f}`, message: `unknown field "${f.replace(/^.*[.\]]/, '')}" is ignored`, severity: 'warning' });
+    }
     if (entry.conditions !== undefined) {
       this.conditionsValidator ??= this.ajv.compile(ConditionsSchema as object);
       if (!this.conditionsValidator(entry.conditions)) {

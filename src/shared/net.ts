@@ -55,3 +55,35 @@ export function cidrList(entries: readonly string[]): CidrList & { invalid: stri
 export function isIp(value: string): boolean {
   return net.isIP(value) !== 0;
 }
+
+/**
+ * Real-IP header scan (resources.md §12, DECISIONS §36): the first address from the right that is
+ * not trusted. Entries may carry a port (`1.2.3.4:5`, `[::1]:5`); malformed entries are skipped.
+ */
+export function rightmostUntrusted(header: string, trusted: { has(ip: string): boolean }): string | undefined {
+  let end = header.length;
+  while (end > 0) {
+    const start = header.lastIndexOf(',', end - 1);
+    const candidate = parseForwardedEntry(header.slice(start + 1, end));
+    end = start < 0 ? 0 : start;
+    if (candidate !== undefined && !trusted.has(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The leftmost well-formed address of a real-IP header (the RealIp plugin's all-trusted case). */
+export function leftmostAddress(header: string): string | undefined {
+  for (const part of header.split(',')) {
+    const a = parseForwardedEntry(part);
+    if (a !== undefined) return a;
+  }
+  return undefined;
+}
+
+/** One entry of X-Forwarded-For or a similar header: the address without port, or undefined. */
+export function parseForwardedEntry(entry: string): string | undefined {
+  let candidate = entry.trim();
+  if (candidate.startsWith('[')) candidate = candidate.slice(1, candidate.indexOf(']') === -1 ? undefined : candidate.indexOf(']'));
+  else if (candidate.indexOf(':') !== -1 && candidate.indexOf(':') === candidate.lastIndexOf(':')) candidate = candidate.slice(0, candidate.indexOf(':'));
+  return net.isIP(candidate) === 0 ? undefined : normalizeIp(candidate);
+}

@@ -118,7 +118,7 @@ test('HTTP-01: a certificate is issued through the gateway and served', { skip: 
   assert.ok(st.certificateNotAfter);
   const file = path.join(e.workDir, 'acme', 'default', 'site-cert.yaml');
   assert.ok(fs.existsSync(file), 'the certificate is stored under W/acme/');
-  const challenge = e.accessLog().find((l) => String(l.request_info?.path).startsWith('/.well-known/acme-challenge/'));
+  const challenge = await waitFor(async () => e.accessLog().find((l) => String(l.request_info?.path).startsWith('/.well-known/acme-challenge/')));
   assert.equal(challenge?.request_info.status, 200, 'pebble fetched the challenge from the gateway');
   const r = await waitFor(async () => {
     const x = await httpsRequest({ port: pHttps, servername: 'www.acme-e2e.test', ca: await pebble.root() });

@@ -12,6 +12,7 @@ export interface FakeRequest {
   peerIp?: string;
   scheme?: string;
   params?: Record<string, string>;
+  matchedPrefix?: string;
   body?: Buffer | string;
   vars?: Record<string, string>;
   clientCert?: PluginClientCert;
@@ -66,6 +67,9 @@ export class FakeSession implements PluginSession {
   }
   get params() {
     return this.r.params ?? {};
+  }
+  get matchedPrefix() {
+    return this.r.matchedPrefix;
   }
   get grpc() {
     return this.r.grpc ?? false;

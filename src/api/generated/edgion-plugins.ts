@@ -71,7 +71,8 @@ export interface EdgionRequestPluginEntry {
     | 'AllEndpointStatus'
     | 'Dsl'
     | 'RequestMirror'
-    | 'WebhookKeyGet';
+    | 'WebhookKeyGet'
+    | 'UrlRewrite';
   /**
    * Plugin-specific configuration
    */
@@ -195,7 +196,7 @@ export interface EdgionUpstreamResponseBodyFilterPluginEntry {
    * Advanced plugin conditions for conditional execution
    */
   conditions?: EdgionPluginConditions;
-  type?: 'BandwidthLimit';
+  type?: 'BandwidthLimit' | 'ExtensionRef';
   /**
    * Plugin-specific configuration
    */

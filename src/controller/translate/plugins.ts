@@ -132,7 +132,7 @@ export function translateStreamPluginSets(ctx: TranslateContext, clusters: Recor
   return out;
 }
 
-/** LinkSys resources by `ns/name`, with `auth.secretRef` credentials resolved into `auth`. */
+/** LinkSys resources by `ns/name`, with `auth.secretRef` credentials and `tls.certs.secretRef` certificates resolved. */
 export function translateLinkSys(ctx: TranslateContext): Record<string, LinkSysIR> {
   const out: Record<string, LinkSysIR> = {};
   for (const l of ctx.all('LinkSys')) {

@@ -6,9 +6,18 @@ import { PLUGIN_STAGES } from '../../ir/plugin.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import type { Obj } from '../store/resource-store.js';
 import type { ExtraValidator } from './identify.js';
+import { webhookConfigProblems } from '../../plugins/runtime/webhook-config.js';
+
+/** LinkSys `spec.config` checks for the types the gateway uses (webhook: plugins.md §3.3). */
+function linkSysProblems(value: Obj): { path: string; message: string }[] {
+  const spec = (value.spec ?? {}) as Obj;
+  if (spec.type !== 'webhook') return [];
+  return webhookConfigProblems(spec.config).map((p) => ({ path: p.path ? `spec.config.${p.path}` : 'spec.config', message: `webhook: ${p.message}` }));
+}
 
 export function pluginConfigValidator(registry: PluginRegistry): ExtraValidator {
   return (kind, value) => {
+    if (kind === 'LinkSys') return { problems: linkSysProblems(value) };
     if (kind !== 'EdgionPlugins') return { problems: [] };
     const spec = { ...((value.spec ?? {}) as Obj) };
     const problems: { path: string; message: string; severity?: 'error' | 'warning' }[] = [];

@@ -2,7 +2,7 @@
 
 import type { FilterIR } from '../../ir/index.js';
 import type { RequestStep } from '../pipeline/steps.js';
-import { rewritePath } from './path-rewrite.js';
+import { rewritePath, withQuery } from '../../shared/path-rewrite.js';
 
 type UrlRewriteIR = Extract<FilterIR, { type: 'URLRewrite' }>;
 
@@ -11,10 +11,7 @@ export function urlRewrite(f: UrlRewriteIR): RequestStep {
     name: 'URLRewrite',
     run(ctx) {
       if (f.hostname) ctx.upHeaders.set('host', f.hostname);
-      if (f.path) {
-        const query = ctx.queryString;
-        ctx.upPath = rewritePath(ctx.path, f.path, ctx.matchedPrefix) + (query ? '?' + query : '');
-      }
+      if (f.path) ctx.upPath = withQuery(rewritePath(ctx.path, f.path, ctx.matchedPrefix), ctx.queryString);
     },
   };
 }

@@ -118,7 +118,10 @@ export class PluginHost {
 
   private compileEntry(ir: PluginSetIR, stage: PluginStage, index: number, entry: PluginEntryIR, snapshot: Snapshot, next: Map<string, PluginInstance>): CompiledEntry | undefined {
     const where = `${stage}[${index}]`;
-    const conditions = compileConditions(entry.conditions as Conditions | undefined, this.deps.webhook);
+    // `webhookRef: name` means a LinkSys in the EdgionPlugins' own namespace.
+    const resolver = this.deps.webhook;
+    const webhook: WebhookResolver | undefined = resolver && ((ref, extract, s) => resolver(ref.includes('/') ? ref : `${ir.namespace}/${ref}`, extract, s));
+    const conditions = compileConditions(entry.conditions as Conditions | undefined, webhook);
     if (entry.type === 'ExtensionRef') {
       const cfg = (entry.config ?? {}) as { name?: string; kind?: string };
       if (cfg.kind !== undefined && cfg.kind !== 'EdgionPlugins') return undefined; // other kinds are skipped
@@ -147,6 +150,7 @@ export class PluginHost {
         ...(entry.secretsBinary ? { secretsBinary: entry.secretsBinary } : {}),
         namespace: ir.namespace,
         linkSys,
+        ...(webhook ? { webhook } : {}),
         now: this.deps.now ?? Date.now,
         id: key,
       });

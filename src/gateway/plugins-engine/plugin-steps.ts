@@ -26,10 +26,11 @@ function session(ctx: RequestContext): PluginSessionImpl {
   return (ctx.session ??= new PluginSessionImpl(ctx));
 }
 
+/** A plugin reply; only failures (a given `error`, or status ≥ 400) count in the access log's `errors[]`. */
 function toReply(r: PluginReply, type: string): Reply {
   // A reply below 400 without an error name (a preflight answer, a login redirect) is no rejection.
-  const error = r.error ?? (r.status >= 400 ? `${type}Rejected` : undefined);
-  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(error !== undefined ? { error } : {}) };
+  const error = r.error || (r.status >= 400 ? `${type}Rejected` : undefined);
+  return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(error ? { error } : {}) };
 }
 
 /** The response as response-stage plugins see it (they may change its status and headers). */
@@ -114,18 +115,26 @@ export class PluginRunner {
     try {
       r = e.instance.onRequest?.(s);
     } catch (err) {
+      s.current = undefined;
       return this.failed(ctx, set, e, run, err, stats);
     } finally {
       run.us = Math.round((performance.now() - t0) * 1000);
-      s.current = undefined;
     }
     stats.record(run.us);
     if (isPromise<RequestResult>(r)) {
+      // Plugins of one request run one at a time: log() lines written while this one awaits are its own.
       return r.then(
-        (v) => this.decided(v, e, run, stats),
-        (err: unknown) => this.failed(ctx, set, e, run, err, stats),
+        (v) => {
+          s.current = undefined;
+          return this.decided(v, e, run, stats);
+        },
+        (err: unknown) => {
+          s.current = undefined;
+          return this.failed(ctx, set, e, run, err, stats);
+        },
       );
     }
+    s.current = undefined;
     return this.decided(r, e, run, stats);
   }
 
@@ -143,17 +152,33 @@ export class PluginRunner {
     return { status: 500, body: `500 Internal Server Error: plugin ${e.type} (${set.key} ${e.where}) failed\n`, error: 'PluginError' };
   }
 
+  /**
+   * The sets an ExtensionRef entry of a response stage list refers to and that did not run in the
+   * request stage (those run their own response stages anyway): they run that stage in place.
+   * Missing or invalid targets, cycles and nesting deeper than the limit are skipped.
+   */
+  private responseTarget(ctx: RequestContext, e: CompiledEntry, depth: number, path: readonly string[]): CompiledPluginSet | undefined {
+    const target = this.host.get(e.nested!);
+    if (target === undefined || !target.valid || depth >= MAX_EXTENSION_DEPTH || path.includes(target.key) || ctx.pluginSets!.includes(target)) return undefined;
+    return target;
+  }
+
   /** upstreamResponseFilterPlugins of every set that ran, in order. Synchronous. */
   responseHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): number {
     const sets = ctx.pluginSets;
     if (sets === undefined) return status;
     const s = session(ctx);
     const res = pluginResponse(status, headers);
-    for (const set of sets) {
+    const runList = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
       for (const e of set.responseFilter) {
         if (e.conditions) {
           const skip = e.conditions.evaluate(s, Date.now());
           if (isPromise(skip) || skip) continue; // async conditions cannot gate a synchronous stage
+        }
+        if (e.nested !== undefined) {
+          const target = this.responseTarget(ctx, e, depth, path);
+          if (target) runList(target, depth + 1, [...path, target.key]);
+          continue;
         }
         const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
         (ctx.pluginRuns ??= []).push(run);
@@ -169,7 +194,8 @@ export class PluginRunner {
           s.current = undefined;
         }
       }
-    }
+    };
+    for (const set of sets) runList(set, 0, [set.key]);
     return res.status;
   }
 
@@ -180,9 +206,14 @@ export class PluginRunner {
     return (async () => {
       const s = session(ctx);
       const res = pluginResponse(status, headers);
-      for (const set of sets) {
+      const runList = async (set: CompiledPluginSet, depth: number, path: readonly string[]): Promise<void> => {
         for (const e of set.response) {
           if (e.conditions && (await e.conditions.evaluate(s, Date.now()))) continue;
+          if (e.nested !== undefined) {
+            const target = this.responseTarget(ctx, e, depth, path);
+            if (target) await runList(target, depth + 1, [...path, target.key]);
+            continue;
+          }
           const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
           (ctx.pluginRuns ??= []).push(run);
           const t0 = performance.now();
@@ -194,22 +225,42 @@ export class PluginRunner {
           }
           run.us = Math.round((performance.now() - t0) * 1000);
         }
-      }
+      };
+      for (const set of sets) await runList(set, 0, [set.key]);
       return res.status;
     })();
   }
 
-  /** Body filters of every set that ran (upstreamResponseBodyFilterPlugins, and response filters with onBodyChunk), in order. */
+  /**
+   * Body filters of every set that ran, in order, ExtensionRefs expanded: response filters that
+   * also rewrite the body (ResponseRewrite's body extension) first, then upstreamResponseBodyFilterPlugins.
+   */
   bodyFilters(ctx: RequestContext): CompiledEntry[] | undefined {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
     let out: CompiledEntry[] | undefined;
-    for (const set of sets) {
-      // A response-filter plugin may also rewrite the body (ResponseRewrite's body extension):
-      // it runs before the set's body filters.
-      for (const e of set.responseFilter) if (e.instance.onBodyChunk !== undefined) (out ??= []).push(e);
-      if (set.body.length) (out ??= []).push(...set.body);
-    }
+    // Response filters with onBodyChunk, also those reached through an ExtensionRef in that list.
+    const collectFilters = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
+      for (const e of set.responseFilter) {
+        if (e.nested === undefined) {
+          if (e.instance.onBodyChunk !== undefined) (out ??= []).push(e);
+        } else {
+          const target = this.responseTarget(ctx, e, depth, path);
+          if (target) collectFilters(target, depth + 1, [...path, target.key]);
+        }
+      }
+    };
+    const collect = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
+      collectFilters(set, depth, path);
+      for (const e of set.body) {
+        if (e.nested === undefined) (out ??= []).push(e);
+        else {
+          const target = this.responseTarget(ctx, e, depth, path);
+          if (target) collect(target, depth + 1, [...path, target.key]);
+        }
+      }
+    };
+    for (const set of sets) collect(set, 0, [set.key]);
     return out;
   }
 

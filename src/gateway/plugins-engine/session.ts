@@ -7,6 +7,7 @@ import type { BackendChoice, PluginClientCert, PluginSession, UpstreamOverride }
 import { cookieValue } from '../../plugins/runtime/key-get.js';
 import type { RequestContext } from '../proxy/context.js';
 import { formatAccessLine } from '../observe/access-log.js';
+import { stageLogs } from './plugin-steps.js';
 
 export interface PluginRun {
   set: string;
@@ -55,6 +56,9 @@ export class PluginSessionImpl implements PluginSession {
   get params(): Readonly<Record<string, string>> {
     return this.ctx.params ?? {};
   }
+  get matchedPrefix(): string | undefined {
+    return this.ctx.matchedPrefix;
+  }
   get grpc(): boolean {
     return this.ctx.protocol === 'grpc' || this.ctx.protocol === 'grpc-web';
   }
@@ -65,7 +69,9 @@ export class PluginSessionImpl implements PluginSession {
   header(name: string): string | undefined {
     const n = name.toLowerCase();
     if (n === 'x-forwarded-for') return this.ctx.xff;
-    return this.ctx.upHeaders.get(n);
+    const v = this.ctx.upHeaders.get(n);
+    // X-Real-IP is replaced by the gateway on the way up; plugins (RealIp) read the client's.
+    return v === undefined && n === 'x-real-ip' ? this.ctx.header(n) : v;
   }
 
   headerNames(): string[] {
@@ -189,7 +195,8 @@ export class PluginSessionImpl implements PluginSession {
   }
 
   debugAccessLog(): string {
-    return formatAccessLine(this.ctx, this.ctx.runtime.version);
+    const runs = this.ctx.pluginRuns;
+    return formatAccessLine(this.ctx, this.ctx.runtime.version, runs ? `,"stage_logs":${JSON.stringify(stageLogs(runs))}` : undefined);
   }
 
   log(message: string): void {

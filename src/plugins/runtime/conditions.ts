@@ -5,11 +5,14 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { compileUserRegex } from '../../shared/regex.js';
 import type { PluginSession } from './define-plugin.js';
-import { compileKeyGet, describeKey, KeyGetSchema, type KeyAccessor, type WebhookResolver } from './key-get.js';
+import { compileKeyGet, describeKey, keyGetProblems, KeyGetSchema, type KeyAccessor, type WebhookResolver } from './key-get.js';
+
+const CONDITION_TYPES = ['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude'];
 
 const Condition = Type.Object(
   {
-    type: Type.Union(['keyExist', 'keyMatch', 'timeRange', 'probability', 'include', 'exclude'].map((t) => Type.Literal(t))),
+    // Optional here so that conditionProblems can explain the externally tagged form.
+    type: Type.Optional(Type.Enum(CONDITION_TYPES)),
     key: Type.Optional(KeyGetSchema),
     value: Type.Optional(Type.String()),
     values: Type.Optional(Type.Array(Type.String())),
@@ -48,7 +51,15 @@ export function conditionProblems(c: Conditions | undefined, path: string): { pa
   for (const list of ['skip', 'run'] as const) {
     (c?.[list] ?? []).forEach((cond, i) => {
       const p = `${path}.${list}[${i}]`;
+      if (cond.type === undefined) {
+        const tagged = CONDITION_TYPES.find((t) => t in cond);
+        out.push({ path: p, message: tagged ? `write "{type: ${tagged}, ...}" with the fields beside type (the form "- ${tagged}: {...}" is not accepted)` : 'required field "type" is missing' });
+        return;
+      }
       if (['keyExist', 'keyMatch', 'include', 'exclude'].includes(cond.type) && !cond.key) out.push({ path: p, message: `${cond.type} needs a key` });
+      if (cond.key) out.push(...keyGetProblems(cond.key, `${p}.key`));
+      if (cond.type === 'probability' && cond.ratio === undefined) out.push({ path: p, message: 'probability needs a ratio (0..1)' });
+      if (cond.type === 'keyMatch' && cond.value === undefined && !cond.values?.length && !cond.regex?.length) out.push({ path: p, message: 'keyMatch needs value, values or regex' });
       for (const [j, r] of (cond.regex ?? []).entries()) {
         try {
           compileUserRegex(r);
@@ -75,8 +86,11 @@ function compileOne(c: ConditionSpec, webhook?: WebhookResolver): CompiledCondit
     case 'keyExist':
       return { label, check: withKey((v) => v !== undefined) };
     case 'keyMatch': {
-      const re = c.regex?.length ? compileUserRegex(c.regex.join('|')) : undefined;
-      return { label, check: withKey((v) => v !== undefined && (v === c.value || (c.values ?? []).includes(v) || (re !== undefined && re.test(v)))) };
+      // Any pattern matching (the original joins them with `|`); compiled one by one so each may
+      // carry its own leading `(?i)`.
+      const res = (c.regex ?? []).map((r) => compileUserRegex(r));
+      const values = new Set(c.values ?? []);
+      return { label, check: withKey((v) => v !== undefined && (v === c.value || values.has(v) || res.some((r) => r.test(v)))) };
     }
     case 'include':
     case 'exclude': {

@@ -41,6 +41,8 @@ export interface PluginSession {
   readonly traceId: string;
   /** Path parameters captured by `:name` route segments. */
   readonly params: Readonly<Record<string, string>>;
+  /** The part of the path the route's PathPrefix matched (undefined for Exact/RegularExpression matches). */
+  readonly matchedPrefix: string | undefined;
   /** True for gRPC requests. */
   readonly grpc: boolean;
 

@@ -6,15 +6,12 @@ import type { PluginSession } from './define-plugin.js';
 
 export const KeyGetSchema = Type.Object(
   {
-    type: Type.Union(
-      ['clientIp', 'header', 'cookie', 'query', 'path', 'method', 'ctx', 'clientIpAndPath', 'webhook'].map((t) => Type.Literal(t)),
-      { description: 'where the value comes from' },
-    ),
+    type: Type.Enum(['clientIp', 'header', 'cookie', 'query', 'path', 'method', 'ctx', 'clientIpAndPath', 'webhook'], { description: 'where the value comes from' }),
     name: Type.Optional(Type.String({ minLength: 1 })),
     webhookRef: Type.Optional(Type.String()),
     extract: Type.Optional(
       Type.Object({
-        source: Type.Union(['header', 'cookie', 'body', 'bodyText'].map((t) => Type.Literal(t))),
+        source: Type.Enum(['header', 'cookie', 'body', 'bodyText']),
         name: Type.Optional(Type.String()),
         path: Type.Optional(Type.String()),
       }),
@@ -35,7 +32,14 @@ const nonEmpty = (v: string | undefined): string | undefined => (v === undefined
 export function keyGetProblems(k: KeyGet, path: string): { path: string; message: string }[] {
   const needsName = ['header', 'cookie', 'query', 'ctx'];
   if (needsName.includes(k.type) && !k.name) return [{ path: `${path}.name`, message: `a ${k.type} key needs a name` }];
-  if (k.type === 'webhook' && !k.webhookRef) return [{ path: `${path}.webhookRef`, message: 'a webhook key needs webhookRef (namespace/name of a LinkSys)' }];
+  if (k.type === 'webhook') {
+    if (!k.webhookRef) return [{ path: `${path}.webhookRef`, message: 'a webhook key needs webhookRef (namespace/name of a LinkSys)' }];
+    if (k.webhookRef.split('/').length > 2 || k.webhookRef.startsWith('/') || k.webhookRef.endsWith('/')) return [{ path: `${path}.webhookRef`, message: `"${k.webhookRef}" is not "namespace/name" or "name"` }];
+    const ex = k.extract;
+    if (!ex) return [{ path: `${path}.extract`, message: 'a webhook key needs extract ({source: header|cookie, name} or {source: body, path} or {source: bodyText})' }];
+    if ((ex.source === 'header' || ex.source === 'cookie') && !ex.name) return [{ path: `${path}.extract.name`, message: `extract from a ${ex.source} needs a name` }];
+    if (ex.source === 'body' && !ex.path) return [{ path: `${path}.extract.path`, message: 'extract from the body needs a path (dot path into the JSON, e.g. data.tenant.id)' }];
+  }
   return [];
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Edgion, multiPortService, yaml } from '../../helpers/edgion.js';
 import { startEcho, type EchoServer } from '../../helpers/echo-server.js';
 import { freePort } from '../../helpers/free-port.js';
-import { request } from '../../helpers/http.js';
+import { request, waitFor } from '../../helpers/http.js';
 import { pluginsYaml, routeYaml } from '../../helpers/traffic.js';
 
 let e: Edgion;
@@ -68,8 +68,12 @@ test('not an endpoint → 403, unparsable → 400, missing with onMissing reject
   assert.equal(other.status, 403);
   assert.equal((await request({ port, host: 'strict.test', path: '/', headers: { 'x-target-pod': 'not-an-ip' } })).status, 400);
   assert.equal((await request({ port, host: 'strict.test', path: '/' })).status, 400);
-  const log = e.accessLog().filter((l) => l.request_info?.host === 'strict.test' && l.request_info?.status === 403);
-  assert.ok(log.length >= 2);
+  // The access log is written in batches: wait for both lines.
+  const log = await waitFor(async () => {
+    const lines = e.accessLog().filter((l) => l.request_info?.host === 'strict.test' && l.request_info?.status === 403);
+    return lines.length >= 2 && lines;
+  });
+  assert.ok(log, 'both 403s are in the access log');
 });
 
 test('extract narrows the value; fallback sends invalid or missing values to normal load balancing', async () => {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { Edgion, yaml } from '../../helpers/edgion.js';
 import { startEcho, type EchoServer } from '../../helpers/echo-server.js';
 import { freePort } from '../../helpers/free-port.js';
-import { request } from '../../helpers/http.js';
+import { request, waitFor } from '../../helpers/http.js';
 import { awayFromWindowEnd, burst, pluginsYaml, routeYaml, sleep } from '../../helpers/traffic.js';
 
 let e: Edgion;
@@ -120,8 +120,8 @@ test('allowed responses carry the limit headers; the rejection is JSON with Retr
   assert.equal(r.headers['x-ratelimit-limit'], '40');
   assert.equal(r.headers['x-ratelimit-reset'], String(windowEnd));
   // The rejected request never reached the backend.
-  const log = e.accessLog().filter((l) => l.request_info?.host === 'small.test' && l.request_info?.status === 429);
-  assert.ok(log.length > 0, 'rejections are in the access log');
+  const log = await waitFor(async () => e.accessLog().some((l) => l.request_info?.host === 'small.test' && l.request_info?.status === 429));
+  assert.ok(log, 'rejections are in the access log');
 });
 
 test('no key configured: nothing is limited', async () => {

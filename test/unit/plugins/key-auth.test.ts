@@ -143,7 +143,7 @@ test('a webhook source resolves the key (async) and falls through when it yields
   r = await p.run();
   assert.equal(r.reply?.body, '401 Unauthorized - Missing API key');
   assert.deepEqual(calls, ['infra/resolver', 'infra/resolver', 'infra/resolver']);
-  assert.deepEqual(KeyAuth.linkSysRefs!(validConfig('KeyAuth', { keySources: [{ type: 'webhook', webhookRef: 'infra/resolver' }], secretRefs: [{ name: 'k' }] }) as never), ['infra/resolver']);
+  assert.deepEqual(KeyAuth.linkSysRefs!(validConfig('KeyAuth', { keySources: [{ type: 'webhook', webhookRef: 'infra/resolver', extract: { source: 'bodyText' } }], secretRefs: [{ name: 'k' }] }) as never), ['infra/resolver']);
 });
 
 test('a missing Secret or a broken keys.yaml is logged; keys then fail', async () => {

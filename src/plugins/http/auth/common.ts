@@ -17,7 +17,6 @@ export const SecretRefSchema = Type.Object(
     name: Type.String({ minLength: 1, description: 'Secret name' }),
     namespace: Type.Optional(Type.String({ minLength: 1, description: 'default: the namespace of the EdgionPlugins' })),
   },
-  { additionalProperties: false },
 );
 export type SecretRef = Static<typeof SecretRefSchema>;
 

@@ -42,8 +42,8 @@ export const DirectEndpoint = definePlugin({
   stages: ['requestPlugins'],
   schema: Schema,
   validate: (c) => fromProblems(c),
-  create(c) {
-    const valueOf = compileFrom(c);
+  create(c, deps) {
+    const valueOf = compileFrom(c, deps.webhook);
     const decide = (s: PluginSession, v: string | undefined): PluginReply | undefined => {
       if (v === undefined) {
         if (c.onMissing === 'reject') return badRequest('no target endpoint in the request', 'DirectEndpointMissing');

@@ -36,8 +36,8 @@ export const DynamicExternalUpstream = definePlugin({
     }
     return out;
   },
-  create(c) {
-    const valueOf = compileFrom(c);
+  create(c, deps) {
+    const valueOf = compileFrom(c, deps.webhook);
     const targets = new Map<string, { override: UpstreamOverride; shown: string }>();
     for (const [k, t] of Object.entries(c.domainMap)) {
       const port = t.port ?? (t.tls ? 443 : 80);

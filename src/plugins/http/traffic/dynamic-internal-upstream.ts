@@ -36,8 +36,8 @@ export const DynamicInternalUpstream = definePlugin({
     });
     return out;
   },
-  create(c) {
-    const valueOf = compileFrom(c);
+  create(c, deps) {
+    const valueOf = compileFrom(c, deps.webhook);
     const table = c.rules ? new Map(c.rules.map((r) => [r.value, r.backendRef])) : undefined;
     const decide = (s: PluginSession, v: string | undefined): PluginReply | undefined => {
       if (v === undefined) {

@@ -2,7 +2,7 @@
 // value (`from` + optional `extract`) once per request with everything compiled in create().
 import { Type } from 'typebox';
 import type { PluginProblem, PluginSession } from '../../runtime/define-plugin.js';
-import { compileKeyGet, keyGetProblems, KeyGetSchema, type KeyGet } from '../../runtime/key-get.js';
+import { compileKeyGet, keyGetProblems, KeyGetSchema, type KeyGet, type WebhookResolver } from '../../runtime/key-get.js';
 import { compileUserRegex, regexError } from '../../../shared/regex.js';
 
 export const ExtractSchema = Type.Object({
@@ -29,8 +29,11 @@ export function fromProblems(c: { from: KeyGet; extract?: { regex: string; group
 }
 
 /** The request's value: the key, narrowed by `extract` (no match = missing). */
-export function compileFrom(c: { from: KeyGet; extract?: { regex: string; group: number } | undefined }): (s: PluginSession) => string | undefined | Promise<string | undefined> {
-  const get = compileKeyGet(c.from);
+export function compileFrom(
+  c: { from: KeyGet; extract?: { regex: string; group: number } | undefined },
+  webhook?: WebhookResolver,
+): (s: PluginSession) => string | undefined | Promise<string | undefined> {
+  const get = compileKeyGet(c.from, webhook);
   if (!c.extract) return get;
   const re = compileUserRegex(c.extract.regex);
   const group = c.extract.group;
