@@ -23,9 +23,10 @@
 #   BENCH_PROJECT [the checkout holding this bench/]  the gateway to run (--project too)
 #   BENCH_PORT_OFFSET [0]  added to every port (18080, 18100, 18110, 18140, 18160, 18170)
 #   BENCH_ACCESS_LOG [1]  the gateway's access log on (1) or off (0)
-#   BENCH_BG_LIMIT [10]  % of a core: when processes that are not ours use more during a cell, it
-#     is measured again after waiting up to BENCH_QUIET_WAIT [30] s for a quiet second; at most
-#     BENCH_CELL_RETRIES [2] times per cell and BENCH_MAX_RETRIES [12] times per run
+#   BENCH_BG_LIMIT [10]  % of a core that processes not started here may use: every cell waits
+#     up to BENCH_QUIET_WAIT [30] s (0: no wait) for a quiet half second first, and a cell during
+#     which they used more is measured again, at most BENCH_CELL_RETRIES [3] times per cell and
+#     BENCH_MAX_RETRIES [30] times per run
 #   BENCH_READY_TIMEOUT [30]  s for the controller and gateway to be ready
 #   BENCH_CPU_PROF [unset]  a directory: run the gateway under `node --cpu-prof` (for finding
 #     costs, not for numbers); summarise with `node bench/prof-top.mjs DIR`
@@ -44,8 +45,8 @@ SCENARIO_LIST=${BENCH_SCENARIOS:-small 64k}
 PORT_OFFSET=${BENCH_PORT_OFFSET:-0}
 ACCESS_LOG=${BENCH_ACCESS_LOG:-1}
 BG_LIMIT=${BENCH_BG_LIMIT:-10}
-MAX_RETRIES=${BENCH_MAX_RETRIES:-12}
-CELL_RETRIES=${BENCH_CELL_RETRIES:-2}
+MAX_RETRIES=${BENCH_MAX_RETRIES:-30}
+CELL_RETRIES=${BENCH_CELL_RETRIES:-3}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-30}
 READY_TIMEOUT=${BENCH_READY_TIMEOUT:-30}
 CPU_PROF=${BENCH_CPU_PROF:-}
@@ -332,27 +333,29 @@ measure_cell() {
   printf '  [%d/%d] round %d  %-6s %-10s %8.0f req/s  p50 %6s ms  p99 %7s ms  cpu1 %3s%%  cpu0 %3s%%  %s CPU-s  bg %3s%%  errors %s\n' \
     "$CELL" "$CELLS" "$rep" "$scen" "$t" "${rps:-0}" "$p50" "$p99" "$cpu1" "$cpu0" "$ticks" "$LAST_BG" "$err"
 }
-# wait_quiet: wait (at most QUIET_WAIT s) for a second in which all processes together keep the
-# CPUs busy less than BG_LIMIT % of a core. Between cells our servers are idle, so what is left
-# is someone else's work, which would distort the next cell.
+# wait_quiet: wait (at most QUIET_WAIT s) for half a second in which all processes together keep
+# the CPUs busy less than BG_LIMIT % of a core. Between cells our servers are idle, so what is
+# left is someone else's work (a build, a test run), which would distort the next cell.
 wait_quiet() {
   local i a b
-  for ((i = 0; i < QUIET_WAIT; i++)); do
-    a=$(proc_busy_ticks); sleep 1; b=$(proc_busy_ticks)
-    (((b - a) * 100 / CLK_TCK <= BG_LIMIT)) && return 0
+  for ((i = 0; i < QUIET_WAIT * 2; i++)); do
+    a=$(proc_busy_ticks); sleep 0.5; b=$(proc_busy_ticks)
+    (((b - a) * 200 / CLK_TCK <= BG_LIMIT)) && return 0
   done
   return 1
 }
-# measure: one cell; measured again (at most CELL_RETRIES times, and MAX_RETRIES per run), after
-# waiting for quiet, when other processes used the CPUs during it. Only the last try is kept.
+# measure: one cell, started once the machine is quiet; measured again (at most CELL_RETRIES times,
+# and MAX_RETRIES per run) when other processes still used the CPUs during it. Only the last try
+# is kept; its background load is in the table ("max bg").
 measure() {
   local tries=0
   CELL=$((CELL + 1))
+  ((QUIET_WAIT == 0)) || wait_quiet || log "    (machine not quiet after ${QUIET_WAIT}s: measuring anyway)"
   measure_cell "$@"
   while ((LAST_BG > BG_LIMIT && tries < CELL_RETRIES && RETRIES < MAX_RETRIES)); do
     tries=$((tries + 1)); RETRIES=$((RETRIES + 1))
-    log "    other processes used ${LAST_BG}% of a core during this cell: waiting for quiet, then measuring it again"
-    wait_quiet || log "    (not quiet after ${QUIET_WAIT}s: measuring anyway)"
+    log "    other processes used ${LAST_BG}% of a core during this cell: measuring it again when quiet"
+    ((QUIET_WAIT == 0)) || wait_quiet || log "    (machine not quiet after ${QUIET_WAIT}s: measuring anyway)"
     measure_cell "$@"
   done
   printf '%s\n' "$LAST_ROW" >>"$RESULTS"
@@ -442,7 +445,7 @@ describe_env() {
   local cpu
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
   printf '%s, nproc %s, %s; %s, HAProxy %s, wrk %s, Node %s; gateway %s (%s)\n' \
-    "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "${cpu:-unknown CPU}" \
+    "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc --all)" "${cpu:-unknown CPU}" \
     "$(nginx -v 2>&1 | sed 's/.*version: //')" "$(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')" \
     "$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')" "$("$NODE" -v)" \
     "$PROJECT" "$(git -C "$PROJECT" rev-parse --short HEAD 2>/dev/null || echo 'no git')"
