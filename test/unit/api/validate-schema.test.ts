@@ -68,16 +68,6 @@ describe('validateSchema: valid resources', () => {
     assert.notEqual(r.value, doc);
   });
 
-  it('validates a typical resource well under 1 ms once compiled', () => {
-    const doc = fixture('HTTPRoute');
-    validator.validateSchema(doc);
-    const n = 2000;
-    const start = performance.now();
-    for (let i = 0; i < n; i++) validateResource(validator, doc);
-    const perCall = (performance.now() - start) / n;
-    assert.ok(perCall < 0.5, `${perCall.toFixed(3)} ms per resource`);
-  });
-
   it('compiles kinds lazily, one schema at a time', () => {
     const v = new SchemaValidator();
     assert.deepEqual(v.compiledSchemas, []);
