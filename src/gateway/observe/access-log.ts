@@ -77,9 +77,22 @@ export function formatAccessLine(ctx: RequestContext, syncVersion: number, extra
   return s + '}';
 }
 
+/** Size of one batch buffer: lines are encoded into it as they come, and written when it fills. */
+const SLAB = 256 * 1024;
+
+/**
+ * An append-only log file written in batches. Each line is encoded to UTF-8 straight into a batch
+ * buffer when it is written (one small copy while the line is hot, no long string to flatten
+ * later); a buffer goes to the file when it is full or after `flushMs`, with at most one write in
+ * flight. When the disk cannot keep up, lines are dropped and counted, never buffered without bound.
+ */
 export class AccessLog {
   private fd: number;
-  private pending = '';
+  private buf = Buffer.allocUnsafeSlow(SLAB);
+  private off = 0;
+  /** Full batches waiting for the write in flight. */
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -100,38 +113,75 @@ export class AccessLog {
 
   write(line: string): void {
     if (this.closed) return;
-    if (this.pending.length > this.maxPending) {
+    if (this.queuedBytes > this.maxPending) {
       this.dropped++;
       return;
     }
-    this.pending += line + '\n';
-    if (this.pending.length >= 65536) this.flushNow();
-    else if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flushNow();
-      }, this.flushMs);
-      this.timer.unref();
+    const most = line.length * 3 + 1; // UTF-8 bytes of a JS string are at most 3 per code unit
+    if (most > SLAB - this.off) {
+      this.seal();
+      if (most > SLAB) {
+        this.enqueue(Buffer.from(line + '\n'));
+        return this.flushNow();
+      }
     }
+    this.off += this.buf.write(line, this.off);
+    this.buf[this.off++] = 10;
+    if (this.queue.length !== 0) this.flushNow();
+    else this.arm();
+  }
+
+  /** Moves the filled part of the current batch buffer to the queue. */
+  private seal(): void {
+    if (this.off === 0) return;
+    this.enqueue(this.buf.subarray(0, this.off));
+    this.buf = Buffer.allocUnsafeSlow(SLAB);
+    this.off = 0;
+  }
+
+  private enqueue(b: Buffer): void {
+    this.queue.push(b);
+    this.queuedBytes += b.length;
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.seal();
+      this.flushNow();
+    }, this.flushMs);
+    this.timer.unref();
   }
 
   private flushNow(): void {
-    if (this.writing || this.pending === '') return;
-    const data = this.pending;
-    this.pending = '';
+    if (this.writing || this.queue.length === 0) return;
+    const bufs = this.queue;
+    const bytes = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
     this.writing = true;
-    fs.write(this.fd, data, null, 'utf8', (err) => {
+    fs.writev(this.fd, bufs, (err, n) => {
       this.writing = false;
-      if (err) this.dropped += data.split('\n').length - 1;
-      else this.written += data.length;
-      if (this.pending !== '') this.flushNow();
-      else for (const w of this.waiters.splice(0)) w();
+      if (err) for (const b of bufs) this.dropped += countLines(b);
+      else {
+        this.written += n;
+        // A short write (disk full...) loses the rest: count it rather than retry forever.
+        if (n < bytes) this.dropped++;
+      }
+      // What arrived meanwhile waits for the timer (or a full batch): writing it right away would
+      // mean one small write() per event-loop turn under load, which costs more than the lines.
+      if (this.waiters.length !== 0) this.seal();
+      if (this.queue.length !== 0) this.flushNow();
+      else if (this.off !== 0) this.arm();
+      if (!this.writing && this.off === 0) for (const w of this.waiters.splice(0)) w();
     });
   }
 
   /** Resolves once everything buffered so far is on disk. */
   flush(): Promise<void> {
-    if (!this.writing && this.pending === '') return Promise.resolve();
+    this.seal();
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.flushNow();
@@ -145,4 +195,10 @@ export class AccessLog {
     this.closed = true;
     fs.closeSync(this.fd);
   }
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
 }

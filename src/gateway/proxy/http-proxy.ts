@@ -436,20 +436,23 @@ export class HttpProxy implements ProxyCallbacks {
     this.deps.accessLog?.write(formatAccessLine(ctx, ctx.runtime.version, ',"conn_est":true'));
   }
 
-  onUpstreamHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
+  onUpstreamHeaders(ctx: RequestContext, status: number, upstreamHeaders: ResponseHeaders): void {
     if (ctx.finished) return;
     const a = ctx.currentAttempt!;
     a.headersAt = performance.now();
     a.status = status;
     if (ctx.cluster !== undefined) this.deps.health?.success(ctx.cluster, a.endpoint);
     if (this.retryOnStatus(ctx, status)) return;
-    if (ctx.sessionPinned === false && ctx.rule?.sessionPersistence) this.setSessionAffinity(ctx, headers, a.endpoint);
-    const conn = headers.connection;
-    for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-    if (typeof conn === 'string') {
-      const extra = connectionTokens(conn);
-      if (extra) for (const n of extra) delete headers[n];
+    // A fresh object without the hop-by-hop headers (deleting from undici's object would turn it
+    // into a slow dictionary for every later step).
+    const conn = upstreamHeaders.connection;
+    const extra = typeof conn === 'string' ? connectionTokens(conn) : undefined;
+    const headers: ResponseHeaders = {};
+    for (const k in upstreamHeaders) {
+      if (HOP_BY_HOP.has(k) || (extra !== undefined && extra.includes(k))) continue;
+      headers[k] = upstreamHeaders[k];
     }
+    if (ctx.sessionPinned === false && ctx.rule?.sessionPersistence) this.setSessionAffinity(ctx, headers, a.endpoint);
     const plugins = this.deps.plugins;
     let finalStatus = status;
     if (plugins !== undefined && ctx.pluginSets !== undefined) {

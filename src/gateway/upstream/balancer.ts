@@ -20,7 +20,13 @@ export interface Balancer {
   ended(ep: EndpointIR, latencyMs: number): void;
 }
 
-export const endpointKey = (ep: { address: string; port: number }): string => `${ep.address}:${ep.port}`;
+const kKey = Symbol('edgion.endpointKey');
+
+/** `address:port`, computed once per endpoint object (it is looked up several times per request). */
+export function endpointKey(ep: { address: string; port: number }): string {
+  const o = ep as { address: string; port: number; [kKey]?: string };
+  return (o[kKey] ??= `${ep.address}:${ep.port}`);
+}
 
 function sortEndpoints(endpoints: readonly EndpointIR[]): EndpointIR[] {
   // Same order in every worker and after every reload.

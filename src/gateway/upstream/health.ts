@@ -66,7 +66,7 @@ class ClusterHealth {
   healthy(ep: EndpointIR): boolean {
     const s = this.states.get(endpointKey(ep));
     if (s === undefined) return true;
-    return s.activeHealthy && s.ejectedUntil <= Date.now();
+    return s.activeHealthy && (s.ejectedUntil === 0 || s.ejectedUntil <= Date.now());
   }
 
   private async round(): Promise<void> {
