@@ -13,6 +13,7 @@ let a: EchoServer;
 let b: EchoServer;
 let c: EchoServer;
 let port: number;
+let isoPort: number;
 let deadPort: number;
 
 const routes = (p: { a: number; b: number; c: number }) => `
@@ -114,13 +115,42 @@ spec:
     - backendRefs: [{ name: svc-other, namespace: other, port: 80 }]
 `;
 
+// GatewayHTTPListenerIsolation: one port, three listeners; each route attaches to one listener.
+const isolationRoutes = (p: { b: number; c: number }) =>
+  [
+    ['iso-any', 'any', '/any', 'svc-a', 80],
+    ['iso-wild', 'wild', '/wild', 'svc-b', p.b],
+    ['iso-exact', 'exact', '/exact-l', 'svc-c', p.c],
+  ]
+    .map(
+      ([name, section, path, svc, svcPort]) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ${name}, namespace: default }
+spec:
+  parentRefs: [{ name: iso, sectionName: ${section} }]
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: ${path} } }]
+      backendRefs: [{ name: ${svc}, port: ${svcPort} }]
+`,
+    )
+    .join('---\n');
+
 before(async () => {
   [a, b, c] = await Promise.all([startEcho('a'), startEcho('b'), startEcho('c')]);
   port = await freePort();
+  isoPort = await freePort();
   deadPort = await freePort();
   e = await Edgion.start({
     conf: {
-      'base.yaml': [yaml.gatewayClass(), yaml.gateway('gw', [{ name: 'http', port }])].join('---\n'),
+      'base.yaml': [
+        yaml.gatewayClass(),
+        yaml.gateway('gw', [{ name: 'http', port }]),
+        yaml.gateway('iso', [
+          { name: 'any', port: isoPort },
+          { name: 'wild', port: isoPort, hostname: '*.iso.test' },
+          { name: 'exact', port: isoPort, hostname: 'a.iso.test' },
+        ]),
+      ].join('---\n'),
       'services.yaml': [
         yaml.service('svc-a', a.port, 'default', 80),
         yaml.service('svc-b', b.port),
@@ -130,6 +160,7 @@ before(async () => {
         `apiVersion: v1\nkind: Service\nmetadata: { name: svc-empty, namespace: default }\nspec: { ports: [{ name: http, port: 80 }] }\n`,
       ].join('---\n'),
       'routes/shop.yaml': routes({ a: a.port, b: b.port, c: c.port }),
+      'routes/isolation.yaml': isolationRoutes({ b: b.port, c: c.port }),
     },
   });
 });
@@ -181,6 +212,17 @@ describe('matching', () => {
     assert.ok(seen.headers['x-trace-id']);
     assert.equal(r.headers['x-trace-id'], seen.headers['x-trace-id']);
   });
+});
+
+test('listener isolation: a request belongs to the most specific listener of its port only', async () => {
+  const iso = (host: string, path: string) => request({ port: isoPort, host, path });
+  assert.equal((await iso('other.test', '/any')).json?.server, 'a');
+  assert.equal((await iso('other.test', '/wild')).status, 404);
+  assert.equal((await iso('x.iso.test', '/wild')).json?.server, 'b');
+  assert.equal((await iso('x.iso.test', '/any')).status, 404);
+  assert.equal((await iso('a.iso.test', '/exact-l')).json?.server, 'c');
+  assert.equal((await iso('a.iso.test', '/wild')).status, 404);
+  assert.equal((await iso('a.iso.test', '/any')).status, 404);
 });
 
 describe('filters', () => {

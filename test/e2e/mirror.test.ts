@@ -10,11 +10,12 @@ import { request, waitFor } from '../helpers/http.js';
 let e: Edgion;
 let main: EchoServer;
 let shadow: EchoServer;
+let shadow2: EchoServer;
 let port: number;
 let dead: number;
 
 before(async () => {
-  [main, shadow] = await Promise.all([startEcho('main'), startEcho('shadow')]);
+  [main, shadow, shadow2] = await Promise.all([startEcho('main'), startEcho('shadow'), startEcho('shadow2')]);
   port = await freePort();
   dead = await freePort();
   const mirror = (svc: string, p: number, extra = '') => `{ type: RequestMirror, requestMirror: { backendRef: { name: ${svc}, port: ${p} }${extra} } }`;
@@ -35,8 +36,10 @@ spec:
         yaml.gateway('gw', [{ name: 'http', port }]),
         yaml.service('main', main.port),
         yaml.service('shadow', shadow.port),
+        yaml.service('shadow2', shadow2.port),
         yaml.service('dead', dead),
         route('mirrored', 'mirror.test', mirror('shadow', shadow.port)),
+        route('two', 'two.test', `${mirror('shadow', shadow.port)}, ${mirror('shadow2', shadow2.port)}`),
         route('half', 'half.test', mirror('shadow', shadow.port, ', percent: 0')),
         route('to-dead', 'dead.test', mirror('dead', dead)),
         route('plugin', 'plugin.test', '{ type: ExtensionRef, extensionRef: { group: edgion.io, kind: EdgionPlugins, name: mirror-plugin } }'),
@@ -48,7 +51,7 @@ spec:
 
 after(async () => {
   await e?.stop();
-  await Promise.all([main?.close(), shadow?.close()]);
+  await Promise.all([main?.close(), shadow?.close(), shadow2?.close()]);
 });
 
 const seenBy = (srv: EchoServer, path: string) => srv.seen.filter((s) => s.path === path);
@@ -62,6 +65,13 @@ test('the mirror gets a copy marked x-mirror, body included; the client gets the
   assert.equal(copy!.body, 'payload-1');
   assert.equal(copy!.method, 'POST');
   assert.equal(seenBy(main, '/m1')[0]?.body, 'payload-1', 'the main upstream got the body too');
+});
+
+test('several RequestMirror filters on one rule each get a copy', async () => {
+  const r = await request({ port, host: 'two.test', path: '/two', method: 'POST', body: 'twice' });
+  assert.equal(r.json.server, 'main');
+  assert.equal((await waitFor(async () => seenBy(shadow, '/two')[0]))?.body, 'twice');
+  assert.equal((await waitFor(async () => seenBy(shadow2, '/two')[0]))?.body, 'twice');
 });
 
 test('percent 0 mirrors nothing', async () => {
