@@ -26,7 +26,11 @@ export function hasOpenssl(): boolean {
 let dirRoot: string | undefined;
 let seq = 0;
 function tmp(name: string): string {
-  dirRoot ??= fs.mkdtempSync(path.join(os.tmpdir(), 'edgion-certs-'));
+  if (dirRoot === undefined) {
+    const dir = (dirRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'edgion-certs-')));
+    // openssl's scratch files are only needed while the test process runs.
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
   return path.join(dirRoot, `${++seq}-${name.replace(/[^a-z0-9.-]/gi, '_')}`);
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RequestContext, UpstreamAttempt } from '../proxy/context.js';
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 
 /** A JSON string literal; the common case (nothing to escape) skips JSON.stringify. */
