@@ -372,6 +372,16 @@ measure_cell() {
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
   err=$(awk '/Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 } END { print e + 0 }' "$out")
+  # A target that died (or was stopped by something outside this run) must not become a row of
+  # zeros: wrk gives up at once when it cannot connect, and the table would still be printed.
+  if [[ -n ${PGID[$t]:-} ]] && ! kill -0 -- "-${PGID[$t]}" 2>/dev/null; then
+    log_tail "$RUN_DIR/logs/${t%-plugins}.out"
+    die "$t: its processes (group ${PGID[$t]}) are gone during round $rep, $scen: stopped by something outside this run? (KEEP_RUN_DIR=1 keeps the logs)"
+  fi
+  if [[ -z $rps || ${reqs:-0} == 0 ]]; then
+    log_tail "$out" 5
+    die "$t: wrk completed no request in round $rep, $scen"
+  fi
   # CPU seconds used by the target's process group (all its processes and threads) in the cell.
   ticks="-"
   if [[ -n ${PGID[$t]:-} ]]; then
@@ -469,7 +479,7 @@ report_main() {
       hdr = 0
       for (s = 1; s <= ns; s++) {
         k1 = scen[s] SUBSEP "edgion"; k2 = scen[s] SUBSEP "edgion-plugins"
-        if (!(k1 in seen) || !(k2 in seen)) continue
+        if (!(k1 in seen) || !(k2 in seen) || median(rps[k1]) <= 0) continue
         if (!hdr++) {
           print ""
           print "| scenario | edgion-plugins / edgion, req/s (medians) | per-round ratios | req/CPU-s ratio | target >= 0.80 |"
