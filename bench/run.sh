@@ -7,9 +7,11 @@
 #
 # Default mode: one core per proxy. The proxy under test runs on CPU 1 (taskset -c 1, its whole
 # process tree); wrk and the nginx backend run on CPU 0. Targets: direct (no proxy: the ceiling),
-# nginx, haproxy, node-floor, edgion (--workers 1, access log on). Scenarios: small (29-byte
-# body) and 64k. Every cell is measured REPS times, interleaved by round; medians are reported,
-# with each row's ratio to nginx in the same run and the requests per CPU-second of its processes.
+# nginx, haproxy, node-floor, edgion (--workers 1, access log on), edgion-plugins (the same gateway
+# process, a route with five plugins: RealIp, KeyAuth, RateLimit, ProxyRewrite, ResponseRewrite).
+# Scenarios: small (29-byte body) and 64k. Every cell is measured REPS times, interleaved by round;
+# medians are reported, with each row's ratio to nginx and to edgion in the same run and the
+# requests per CPU-second of its processes, then edgion-plugins / edgion (issue 5: >= 0.80).
 #
 # --scaling: the gateway with --workers 1 and with --workers 2, both entirely on CPU 1, load from
 # CPU 0; reports requests per CPU-second of all gateway processes and the ratio 2 workers / 1.
@@ -19,7 +21,8 @@
 #   BENCH_WARMUP [1]  s of load right before each cell
 #   BENCH_INITIAL_WARMUP [5]  s of load per target (and per gateway worker) once at start
 #   BENCH_CONNS [50]  wrk connections               BENCH_SCENARIOS [small 64k]
-#   BENCH_TARGETS [direct nginx haproxy node-floor edgion]  (main mode; --targets too)
+#   BENCH_TARGETS [direct nginx haproxy node-floor edgion edgion-plugins]  (main mode; --targets
+#     too). Only the plugin check of issue 5: BENCH_TARGETS="edgion edgion-plugins" BENCH_SCENARIOS=small
 #   BENCH_PROJECT [the checkout holding this bench/]  the gateway to run (--project too)
 #   BENCH_PORT_OFFSET [0]  added to every port (18080, 18100, 18110, 18140, 18160, 18170)
 #   BENCH_ACCESS_LOG [1]  the gateway's access log on (1) or off (0)
@@ -40,7 +43,7 @@ DURATION=${BENCH_DURATION:-4}
 WARMUP=${BENCH_WARMUP:-1}
 INITIAL_WARMUP=${BENCH_INITIAL_WARMUP:-5}
 CONNS=${BENCH_CONNS:-50}
-TARGET_LIST=${BENCH_TARGETS:-direct nginx haproxy node-floor edgion}
+TARGET_LIST=${BENCH_TARGETS:-direct nginx haproxy node-floor edgion edgion-plugins}
 SCENARIO_LIST=${BENCH_SCENARIOS:-small 64k}
 PORT_OFFSET=${BENCH_PORT_OFFSET:-0}
 ACCESS_LOG=${BENCH_ACCESS_LOG:-1}
@@ -80,7 +83,7 @@ CLK_TCK=$(getconf CLK_TCK)
 # so that a second copy of the bench (or a leftover server) does not have to be stopped first.
 declare -A PORT=(
   [backend]=18080 [nginx]=18100 [haproxy]=18110 [node-floor]=18140
-  [edgion]=18160 [edgion-w1]=18160 [edgion-w2]=18170
+  [edgion]=18160 [edgion-plugins]=18160 [edgion-w1]=18160 [edgion-w2]=18170
 )
 for k in "${!PORT[@]}"; do PORT[$k]=$((PORT[$k] + PORT_OFFSET)); done
 
@@ -133,7 +136,7 @@ fi
 
 [[ -d $PROJECT ]] || die "project directory $PROJECT does not exist"
 PROJECT=$(cd "$PROJECT" && pwd)
-edgion_wanted() { [[ $MODE == scaling || " $TARGET_LIST " == *" edgion "* ]]; }
+edgion_wanted() { [[ $MODE == scaling || " $TARGET_LIST " == *" edgion "* || " $TARGET_LIST " == *" edgion-plugins "* ]]; }
 if edgion_wanted && [[ ! -f $PROJECT/dist/src/gateway/main.js || ! -f $PROJECT/dist/src/controller/main.js ]]; then
   die "the gateway in $PROJECT is not built (no dist/): run 'npm ci' (or 'npm run build') there, or point --project at a built checkout"
 fi
@@ -145,7 +148,7 @@ if [[ $MODE == scaling ]]; then
 else
   read -r -a ORDER <<<"$TARGET_LIST"
   for t in "${ORDER[@]}"; do
-    case $t in direct | nginx | haproxy | node-floor | edgion) ;; *) die "unknown target '$t' (direct nginx haproxy node-floor edgion)" ;; esac
+    case $t in direct | nginx | haproxy | node-floor | edgion | edgion-plugins) ;; *) die "unknown target '$t' (direct nginx haproxy node-floor edgion edgion-plugins)" ;; esac
   done
 fi
 
@@ -215,6 +218,45 @@ proxies_ok() {
   [[ $(curl -s --max-time 5 "http://127.0.0.1:$1/") == "hello from the bench backend" ]] &&
     [[ $(curl -s -o /dev/null --max-time 5 -w '%{size_download}' "http://127.0.0.1:$1/64k") == 65536 ]]
 }
+# edgion-plugins: the plugin route of conf/edgion/plugins.yaml on the edgion gateway's listener,
+# selected by Host. Every request of that target (check, warm-up, cells) carries these headers.
+PLUGIN_HOST=plugins.bench
+PLUGIN_KEY=bench-key-5f2a # keys.yaml of Secret bench-keys in conf/edgion/plugins.yaml
+PLUGIN_CLIENT_IP=203.0.113.10
+target_headers() { # target -> HDRS: its -H arguments for wrk and curl (none for the others)
+  HDRS=()
+  if [[ $1 == edgion-plugins ]]; then
+    HDRS=(-H "Host: $PLUGIN_HOST" -H "apikey: $PLUGIN_KEY" -H "X-Forwarded-For: $PLUGIN_CLIENT_IP")
+  fi
+}
+# plugins_ok PORT: all five plugins act on the plugin route, and the plain route has none of them.
+# Sets PLUGINS_PROBLEM to what is wrong (shown when the check never passes).
+plugins_ok() {
+  local base="http://127.0.0.1:$1" h="$RUN_DIR/plugins-check.headers" body code want
+  local -a HDRS; target_headers edgion-plugins
+  PLUGINS_PROBLEM=""
+  body=$(curl -s --max-time 5 -D "$h" "${HDRS[@]}" "$base/")
+  code=$(awk 'NR == 1 { print $2 }' "$h" 2>/dev/null)
+  [[ $code == 200 && $body == "hello from the bench backend" ]] ||
+    { PLUGINS_PROBLEM="GET / with the key: status ${code:-none}, body '${body:0:80}' (want 200 and the backend's body)"; return 1; }
+  grep -qi '^x-bench-plugins: on' "$h" ||
+    { PLUGINS_PROBLEM="GET / with the key: no 'X-Bench-Plugins: on' response header (ResponseRewrite)"; return 1; }
+  grep -qi '^x-ratelimit-limit: 100000000' "$h" ||
+    { PLUGINS_PROBLEM="GET / with the key: no 'X-RateLimit-Limit: 100000000' response header (RateLimit)"; return 1; }
+  want="host=bench-backend.internal x-bench=1 x-consumer-username=bench-client x-real-ip=$PLUGIN_CLIENT_IP"
+  body=$(curl -s --max-time 5 "${HDRS[@]}" "$base/bench-echo-headers")
+  [[ $body == "$want" ]] ||
+    { PLUGINS_PROBLEM="backend saw '${body:0:160}', want '$want' (ProxyRewrite, KeyAuth, RealIp)"; return 1; }
+  [[ $(curl -s -o /dev/null --max-time 5 -w '%{size_download}' "${HDRS[@]}" "$base/64k") == 65536 ]] ||
+    { PLUGINS_PROBLEM="GET /64k with the key: not 65,536 bytes"; return 1; }
+  code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' -H "Host: $PLUGIN_HOST" -H "X-Forwarded-For: $PLUGIN_CLIENT_IP" "$base/")
+  [[ $code == 401 ]] || { PLUGINS_PROBLEM="GET / without the key: status $code, want 401 (KeyAuth)"; return 1; }
+  code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' -H "Host: $PLUGIN_HOST" -H "apikey: wrong-key" "$base/")
+  [[ $code == 401 ]] || { PLUGINS_PROBLEM="GET / with a wrong key: status $code, want 401 (KeyAuth)"; return 1; }
+  curl -s -o /dev/null --max-time 5 -D "$h" "$base/"
+  ! grep -qi '^x-bench-plugins:\|^x-ratelimit-' "$h" ||
+    { PLUGINS_PROBLEM="the plain route (no Host: $PLUGIN_HOST) answers with plugin headers"; return 1; }
+}
 json_port() { "$NODE" -p "require(process.argv[1]).ports.$2" "$1" 2>/dev/null; }
 log_tail() { tail -n "${2:-15}" "$1" 2>/dev/null | sed 's/^/    /'; }
 
@@ -266,7 +308,13 @@ start_target() { # name: starts it (direct: nothing) and checks it proxies / and
     nginx) start_nginx ;;
     haproxy) start_haproxy ;;
     node-floor) start_node_floor ;;
-    edgion) start_edgion edgion 1 ;;
+    edgion) [[ -n ${PGID[edgion]:-} ]] || start_edgion edgion 1 ;;
+    edgion-plugins) # the same gateway process as edgion (started here when edgion is not a target)
+      [[ -n ${PGID[edgion]:-} ]] || start_edgion edgion 1
+      PGID[$t]=${PGID[edgion]}
+      wait_until 10 plugins_ok "${PORT[$t]}" ||
+        { log_tail "$RUN_DIR/edgion/gateway/logs/gateway.log"; log_tail "$RUN_DIR/logs/edgion-controller.out"; die "edgion-plugins: the plugin route is not active: $PLUGINS_PROBLEM"; }
+      return 0 ;;
     edgion-w1) start_edgion edgion-w1 1 ;;
     edgion-w2) start_edgion edgion-w2 2 ;;
   esac
@@ -312,9 +360,10 @@ RETRIES=0
 measure_cell() {
   local scen=$1 path=$2 t=$3 rep=$4 out="$RUN_DIR/wrk-$3-$1-$4.out" a b busy0 busy1 t0 ms rps p50 p99 err reqs ticks cpu0 cpu1
   local url="http://127.0.0.1:${PORT[$t]}$path"
-  wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null 2>&1
+  local -a HDRS; target_headers "$t"
+  wrk -t1 -c"$CONNS" -d"${WARMUP}s" "${HDRS[@]}" "$url" >/dev/null 2>&1
   a=$(cpu_snap); busy0=$(proc_busy_ticks); proc_snap >"$RUN_DIR/procs.before"; t0=$(now_ms)
-  wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+  wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${HDRS[@]}" "$url" >"$out" 2>&1
   proc_snap >"$RUN_DIR/procs.after"; busy1=$(proc_busy_ticks); b=$(cpu_snap); ms=$(($(now_ms) - t0))
   LAST_BG=$(bg_percent "$RUN_DIR/procs.before" "$RUN_DIR/procs.after" "$ms" "$busy0" "$busy1")
   read -r cpu0 cpu1 <<<"$(cpu_busy "$a" "$b")"
@@ -323,6 +372,16 @@ measure_cell() {
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
   err=$(awk '/Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 } END { print e + 0 }' "$out")
+  # A target that died (or was stopped by something outside this run) must not become a row of
+  # zeros: wrk gives up at once when it cannot connect, and the table would still be printed.
+  if [[ -n ${PGID[$t]:-} ]] && ! kill -0 -- "-${PGID[$t]}" 2>/dev/null; then
+    log_tail "$RUN_DIR/logs/${t%-plugins}.out"
+    die "$t: its processes (group ${PGID[$t]}) are gone during round $rep, $scen: stopped by something outside this run? (KEEP_RUN_DIR=1 keeps the logs)"
+  fi
+  if [[ -z $rps || ${reqs:-0} == 0 ]]; then
+    log_tail "$out" 5
+    die "$t: wrk completed no request in round $rep, $scen"
+  fi
   # CPU seconds used by the target's process group (all its processes and threads) in the cell.
   ticks="-"
   if [[ -n ${PGID[$t]:-} ]]; then
@@ -364,13 +423,14 @@ measure() {
 # Node-based targets need load before they are at speed (JIT); a gateway with N workers spreads
 # the load over N processes, so it gets N times the warm-up.
 initial_warmup() {
-  local t s n=1
+  local t s n=1 HDRS
   for t in "${ORDER[@]}"; do
     [[ $t == edgion-w2 ]] && n=2 || n=1
     s=$((INITIAL_WARMUP * n))
+    target_headers "$t"
     log "  $t: ${s}s small + ${n}s 64k"
-    wrk -t1 -c"$CONNS" -d"${s}s" "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1
-    wrk -t1 -c"$CONNS" -d"${n}s" "http://127.0.0.1:${PORT[$t]}/64k" >/dev/null 2>&1
+    wrk -t1 -c"$CONNS" -d"${s}s" "${HDRS[@]}" "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1
+    wrk -t1 -c"$CONNS" -d"${n}s" "${HDRS[@]}" "http://127.0.0.1:${PORT[$t]}/64k" >/dev/null 2>&1
   done
 }
 
@@ -391,7 +451,7 @@ AWK_LIB='
   NR > 1 {
     k = $1 SUBSEP $2
     if (!(k in seen)) { seen[k] = 1; order[++nk] = k; if (!($1 in sseen)) { sseen[$1] = 1; scen[++ns] = $1 } }
-    rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6
+    rps[k] = rps[k] " " $4; rrps[k, $3] = $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6
     c0[k] = c0[k] " " $7; c1[k] = c1[k] " " $8; err[k] += $9; if ($10 > bg[k]) bg[k] = $10
     if (!(k in mn) || $4 < mn[k]) mn[k] = $4
     if (!(k in mx) || $4 > mx[k]) mx[k] = $4
@@ -399,20 +459,36 @@ AWK_LIB='
   }'
 
 report_main() {
-  awk -F'\t' "$AWK_LIB"'
+  awk -F'\t' -v reps="$REPS" "$AWK_LIB"'
     END {
-      print "| scenario | target | req/s | p50 ms | p99 ms | x nginx | min..max req/s | spread | req/CPU-s | cpu1 | cpu0 | max bg | errors |"
-      print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      print "| scenario | target | req/s | p50 ms | p99 ms | x nginx | x edgion | min..max req/s | spread | req/CPU-s | cpu1 | cpu0 | max bg | errors |"
+      print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       for (s = 1; s <= ns; s++) {
-        ng = median(rps[scen[s] SUBSEP "nginx"])
+        ng = median(rps[scen[s] SUBSEP "nginx"]); ed = median(rps[scen[s] SUBSEP "edgion"])
         for (i = 1; i <= nk; i++) {
           split(order[i], kk, SUBSEP); if (kk[1] != scen[s]) continue
           k = order[i]; m = median(rps[k])
-          printf "| %s | %s | %s | %.2f | %.2f | %s | %s..%s | %.0f%% | %s | %.0f%% | %.0f%% | %d%% | %d |\n",
+          printf "| %s | %s | %s | %.2f | %.2f | %s | %s | %s..%s | %.0f%% | %s | %.0f%% | %.0f%% | %d%% | %d |\n",
             label(kk[1]), (kk[2] == "direct" ? "direct (ceiling)" : kk[2]), commas(m), median(p50[k]), median(p99[k]),
-            (ng > 0 ? sprintf("%.2f", m / ng) : "n/a"), commas(mn[k]), commas(mx[k]), (m > 0 ? 100 * (mx[k] - mn[k]) / m : 0),
+            (ng > 0 ? sprintf("%.2f", m / ng) : "n/a"), (ed > 0 ? sprintf("%.2f", m / ed) : "n/a"),
+            commas(mn[k]), commas(mx[k]), (m > 0 ? 100 * (mx[k] - mn[k]) / m : 0),
             (pcpu[k] != "" ? commas(median(pcpu[k])) : "-"), median(c1[k]), median(c0[k]), bg[k], err[k]
         }
+      }
+      # Issue 5: the five-plugin route against the plain route, same gateway, measured back to back.
+      hdr = 0
+      for (s = 1; s <= ns; s++) {
+        k1 = scen[s] SUBSEP "edgion"; k2 = scen[s] SUBSEP "edgion-plugins"
+        if (!(k1 in seen) || !(k2 in seen) || median(rps[k1]) <= 0) continue
+        if (!hdr++) {
+          print ""
+          print "| scenario | edgion-plugins / edgion, req/s (medians) | per-round ratios | req/CPU-s ratio | target >= 0.80 |"
+          print "|---|---:|---:|---:|---|"
+        }
+        r = median(rps[k2]) / median(rps[k1]); rr = ""
+        for (j = 1; j <= reps; j++) if (((k1, j) in rrps) && ((k2, j) in rrps) && rrps[k1, j] > 0) rr = rr (rr == "" ? "" : ", ") sprintf("%.2f", rrps[k2, j] / rrps[k1, j])
+        pr = (pcpu[k1] != "" && pcpu[k2] != "") ? sprintf("%.2f", median(pcpu[k2]) / median(pcpu[k1])) : "-"
+        printf "| %s | %.2f | %s | %s | %s |\n", label(scen[s]), r, rr, pr, (r >= 0.8 ? "met" : "NOT met")
       }
     }' "$RESULTS"
 }
@@ -483,7 +559,8 @@ if [[ $MODE == scaling ]]; then
   log "   gateway CPU = those CPU seconds per measured second (100% = one core)"
   report_scaling
 else
-  log "== results: median of $REPS interleaved rounds; x nginx = median req/s / nginx median req/s (same run);"
+  log "== results: median of $REPS interleaved rounds; x nginx = median req/s / nginx median req/s (same run),"
+  log "   x edgion likewise to edgion (edgion-plugins: the same gateway, route with five plugins);"
   log "   spread = (max-min)/median; req/CPU-s = requests / CPU seconds of the target's processes (edgion: primary +"
   log "   worker, controller excluded); cpu1 = proxy core busy, cpu0 = wrk + backend core busy; max bg = worst"
   log "   CPU use by other processes during a kept cell (% of one core)"
