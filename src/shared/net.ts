@@ -12,6 +12,8 @@ export interface CidrList {
 }
 
 /** Builds a matcher from IPs and CIDRs; invalid entries are returned in `invalid`. */
+const SEEN_MAX = 4096;
+
 export function cidrList(entries: readonly string[]): CidrList & { invalid: string[] } {
   const list = new net.BlockList();
   const invalid: string[] = [];
@@ -40,14 +42,22 @@ export function cidrList(entries: readonly string[]): CidrList & { invalid: stri
     }
     size++;
   }
+  const seen = new Map<string, boolean>();
   return {
     invalid,
     size,
     has(ip: string): boolean {
       if (size === 0) return false;
-      const a = normalizeIp(ip);
-      const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : undefined;
-      return family ? list.check(a, family) : false;
+      // The same few peers ask again and again; BlockList.check crosses into C++ each time.
+      let hit = seen.get(ip);
+      if (hit === undefined) {
+        const a = normalizeIp(ip);
+        const family = net.isIPv4(a) ? 'ipv4' : net.isIPv6(a) ? 'ipv6' : undefined;
+        hit = family ? list.check(a, family) : false;
+        if (seen.size >= SEEN_MAX) seen.clear(); // addresses come from clients: stay bounded
+        seen.set(ip, hit);
+      }
+      return hit;
     },
   };
 }

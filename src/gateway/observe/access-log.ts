@@ -7,14 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RequestContext, UpstreamAttempt } from '../proxy/context.js';
+import { jsonString } from '../../shared/json-string.js';
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
-
-/** A JSON string literal; the common case (nothing to escape) skips JSON.stringify. */
-function q(v: string): string {
-  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
-}
+const q = jsonString;
 
 /** Static per-route and per-backend parts of the line, built once per compiled object. */
 const routeParts = new WeakMap<object, string>();

@@ -7,6 +7,7 @@ import type { PluginReply, PluginResponse, RequestResult } from '../../plugins/r
 import type { RequestContext } from '../proxy/context.js';
 import type { Reply, RequestStep, ResponseHeaders, StepResult } from '../pipeline/steps.js';
 import { isPromise } from '../pipeline/steps.js';
+import { jsonString } from '../../shared/json-string.js';
 import type { CompiledEntry, CompiledPluginSet, PluginHost } from './plugin-host.js';
 import { MAX_EXTENSION_DEPTH } from './plugin-host.js';
 import { PluginSessionImpl, type PluginRun } from './session.js';
@@ -34,18 +35,16 @@ function toReply(r: PluginReply, type: string): Reply {
 }
 
 /** The response as response-stage plugins see it (they may change its status and headers). */
-function pluginResponse(status: number, headers: ResponseHeaders): PluginResponse {
-  let current = status;
-  return {
-    get status() {
-      return current;
-    },
-    headers,
-    setStatus(n: number) {
-      current = n;
-    },
-  };
+class PluginResponseImpl implements PluginResponse {
+  constructor(
+    public status: number,
+    readonly headers: ResponseHeaders,
+  ) {}
+  setStatus(n: number): void {
+    this.status = n;
+  }
 }
+const pluginResponse = (status: number, headers: ResponseHeaders): PluginResponse => new PluginResponseImpl(status, headers);
 
 const failClosed = (key: string, why: string): Reply => ({ status: 500, body: `500 Internal Server Error: plugins ${key} ${why}\n`, error: 'PluginMissing' });
 
@@ -298,16 +297,15 @@ export class PluginRunner {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
     let fields: Record<string, unknown> | undefined;
-    const s = session(ctx);
     for (const set of sets) {
-      for (const list of [set.request, set.responseFilter, set.response, set.body]) {
-        for (const e of list) {
-          if (!e.instance.onLog) continue;
-          try {
-            e.instance.onLog(s, (fields ??= {}));
-          } catch {
-            // logging must never fail a request
-          }
+      const loggers = logEntries(set);
+      if (loggers.length === 0) continue;
+      const s = session(ctx);
+      for (const e of loggers) {
+        try {
+          e.instance.onLog!(s, (fields ??= {}));
+        } catch {
+          // logging must never fail a request
         }
       }
     }
@@ -315,23 +313,70 @@ export class PluginRunner {
   }
 }
 
-/** The access log's `stage_logs` (operations.md §5.1): plugin runs grouped by stage and set. */
-export function stageLogs(runs: PluginRun[] | undefined): unknown[] | undefined {
-  if (!runs || runs.length === 0) return undefined;
-  const stageName: Record<string, string> = {
-    requestPlugins: 'request_filters',
-    upstreamResponseFilterPlugins: 'upstream_response_filters',
-    upstreamResponsePlugins: 'upstream_responses',
-    upstreamResponseBodyFilterPlugins: 'upstream_response_body_filters',
-  };
-  const stages = new Map<string, Map<string, unknown[]>>();
-  for (const r of runs) {
-    const stage = stageName[r.where.slice(0, r.where.indexOf('['))] ?? r.where;
-    let sets = stages.get(stage);
-    if (!sets) stages.set(stage, (sets = new Map()));
-    let logs = sets.get(r.set);
-    if (!logs) sets.set(r.set, (logs = []));
-    logs.push({ name: r.type, time_cost: r.us, ...(r.skip ? { cond_skip: r.skip } : {}), ...(r.log ? { log: r.log } : {}), ...(r.outcome ? { outcome: r.outcome } : {}) });
+/** The entries of a set that add access-log fields (most sets have none), found once per set. */
+const loggersOf = new WeakMap<CompiledPluginSet, CompiledEntry[]>();
+function logEntries(set: CompiledPluginSet): CompiledEntry[] {
+  let list = loggersOf.get(set);
+  if (list === undefined) {
+    list = [set.request, set.responseFilter, set.response, set.body].flatMap((l) => l.filter((e) => e.instance.onLog !== undefined));
+    loggersOf.set(set, list);
   }
-  return [...stages].map(([stage, sets]) => ({ stage, edgion_plugins: [...sets].map(([name, logs]) => ({ name, logs })) }));
+  return list;
 }
+
+const STAGE_NAMES: Record<string, string> = {
+  requestPlugins: 'request_filters',
+  upstreamResponseFilterPlugins: 'upstream_response_filters',
+  upstreamResponsePlugins: 'upstream_responses',
+  upstreamResponseBodyFilterPlugins: 'upstream_response_body_filters',
+};
+/** `where` ("requestPlugins[2]") → the stage's name in the log, computed once per position. */
+const stageOf = new Map<string, string>();
+function stageName(where: string): string {
+  let name = stageOf.get(where);
+  if (name === undefined) {
+    const i = where.indexOf('[');
+    name = STAGE_NAMES[i === -1 ? where : where.slice(0, i)] ?? where;
+    if (stageOf.size < 10_000) stageOf.set(where, name);
+  }
+  return name;
+}
+
+/**
+ * The access log's `stage_logs` (operations.md §5.1) as JSON: plugin runs grouped by stage, then
+ * by plugin set, in the order they first ran. Built as a string: it is on every plugin request's
+ * log line, and objects + JSON.stringify cost more than the plugins themselves.
+ */
+export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | undefined {
+  if (!runs || runs.length === 0) return undefined;
+  const n = runs.length;
+  const stageOfRun = runs.map((r) => stageName(r.where));
+  const stages: string[] = [];
+  for (const st of stageOfRun) if (!stages.includes(st)) stages.push(st);
+  let out = '[';
+  for (let si = 0; si < stages.length; si++) {
+    const st = stages[si]!;
+    const sets: string[] = [];
+    for (let i = 0; i < n; i++) if (stageOfRun[i] === st && !sets.includes(runs[i]!.set)) sets.push(runs[i]!.set);
+    out += `${si ? ',' : ''}{"stage":"${st}","edgion_plugins":[`;
+    for (let k = 0; k < sets.length; k++) {
+      const set = sets[k]!;
+      out += `${k ? ',' : ''}{"name":${jsonString(set)},"logs":[`;
+      let first = true;
+      for (let i = 0; i < n; i++) {
+        const r = runs[i]!;
+        if (r.set !== set || stageOfRun[i] !== st) continue;
+        out += `${first ? '' : ','}{"name":${jsonString(r.type)},"time_cost":${r.us}`;
+        if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
+        if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
+        if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
+        out += '}';
+        first = false;
+      }
+      out += ']}';
+    }
+    out += ']}';
+  }
+  return out + ']';
+}
+

@@ -7,7 +7,7 @@ import type { BackendChoice, PluginClientCert, PluginSession, UpstreamOverride }
 import { cookieValue } from '../../plugins/runtime/key-get.js';
 import type { RequestContext } from '../proxy/context.js';
 import { formatAccessLine } from '../observe/access-log.js';
-import { stageLogs } from './plugin-steps.js';
+import { stageLogsJson } from './plugin-steps.js';
 
 export interface PluginRun {
   set: string;
@@ -196,7 +196,7 @@ export class PluginSessionImpl implements PluginSession {
 
   debugAccessLog(): string {
     const runs = this.ctx.pluginRuns;
-    return formatAccessLine(this.ctx, this.ctx.runtime.version, runs ? `,"stage_logs":${JSON.stringify(stageLogs(runs))}` : undefined);
+    return formatAccessLine(this.ctx, this.ctx.runtime.version, runs ? `,"stage_logs":${stageLogsJson(runs)}` : undefined);
   }
 
   log(message: string): void {

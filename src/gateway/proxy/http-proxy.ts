@@ -25,7 +25,7 @@ import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
 import type { PluginRunner } from '../plugins-engine/plugin-steps.js';
-import { stageLogs } from '../plugins-engine/plugin-steps.js';
+import { stageLogsJson } from '../plugins-engine/plugin-steps.js';
 
 export interface HttpProxyDeps {
   logger: Logger;
@@ -741,7 +741,7 @@ export class HttpProxy implements ProxyCallbacks {
   /** `stage_logs` and plugin log fields for the access log line. */
   private pluginLogExtra(ctx: RequestContext): string | undefined {
     if (ctx.pluginRuns === undefined) return undefined;
-    let extra = `,"stage_logs":${JSON.stringify(stageLogs(ctx.pluginRuns))}`;
+    let extra = `,"stage_logs":${stageLogsJson(ctx.pluginRuns)}`;
     const fields = this.deps.plugins?.logFields(ctx);
     if (fields !== undefined) extra += `,"plugins":${JSON.stringify(fields)}`;
     return extra;
