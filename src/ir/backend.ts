@@ -47,6 +47,11 @@ export interface UpstreamTlsIR {
   system: boolean;
   clientCertPem?: string;
   clientKeyPem?: string;
+  /**
+   * The policy cannot be applied (no valid CA certificate, unusable client certificate): requests
+   * to the cluster fail (502) with this message; never plain text, never the system roots.
+   */
+  error?: string;
 }
 
 export interface ClusterIR {

@@ -11,6 +11,7 @@ import { metaOf, nsName, type Obj, type ResourceView, type TranslateContext } fr
 import { GATEWAY_GROUP, type GatewayState } from './gateways.js';
 import { attachRoute, type ParentOutcome } from './route-parents.js';
 import { resolveServiceTarget, type BackendProblemReason } from './backends.js';
+import { backendTlsError } from './backend-tls.js';
 import { lbPolicyOf, translateFilters, type FilterProblem } from './filters.js';
 
 const PROBLEM_ORDER = ['InvalidKind', 'RefNotPermitted', 'BackendNotFound'];
@@ -96,6 +97,10 @@ export function translateBackendRefs(ctx: TranslateContext, route: ResourceView,
     if (target.problem) {
       problems.push(target.problem);
       ir.error = { status: 500, reason: reasonToError(target.problem.reason), message: `backendRef ${target.namespace}/${target.name}${target.port !== undefined ? ':' + target.port : ''} does not resolve: ${target.problem.message}` };
+    } else {
+      // A BackendTLSPolicy that cannot be applied: 502, never plain text or the system roots.
+      const tlsError = backendTlsError(target.clusterKey ? clusters[target.clusterKey] : undefined);
+      if (tlsError) ir.error = tlsError;
     }
     return ir;
   });

@@ -44,6 +44,12 @@ export class UpstreamPools {
     const origin = `${secure ? 'https' : 'http'}://${host}:${ep.port}`;
     const tls = cluster.tls;
     const h2 = forceH2 || cluster.protocol === 'h2' || cluster.protocol === 'h2c';
+    // A BackendTLSPolicy that cannot be applied: every connection attempt fails (never plain text,
+    // never the system roots). Routes answer 502 before getting here; this guards the other paths.
+    const refused = tls?.error;
+    if (refused !== undefined) {
+      return new Pool(origin, { connections: 1, connect: (_o, cb) => cb(Object.assign(new Error(refused), { code: 'EDGION_BACKEND_TLS_POLICY' }), null) });
+    }
     return new Pool(origin, {
       connections: h2 ? 8 : 1024,
       pipelining: h2 ? 100 : 1,
