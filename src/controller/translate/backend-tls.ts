@@ -18,7 +18,8 @@ import type { Condition } from './conditions.js';
 import { conditionsOf } from './conditions.js';
 import { nsName, type Obj, type ResourceView, type TranslateContext } from './context.js';
 import { secretData, secretMissing } from './secrets.js';
-import { checkCaBundle, checkKeyPair } from './certificates.js';
+import { checkKeyPair } from './certificates.js';
+import { resolveCaRef } from './ca-refs.js';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 /** status.ancestors holds at most 16 entries (CRD). */
@@ -91,33 +92,6 @@ function portNameOf(ctx: TranslateContext, ns: string, name: string, port: numbe
   return typeof sp?.name === 'string' && sp.name ? sp.name : undefined;
 }
 
-/** The CA PEM of one caCertificateRef, or why it is not usable (with the Gateway API reason). */
-function caOf(ctx: TranslateContext, ns: string, ref: Obj): { pem: string } | { reason: string; message: string } {
-  const group = String(ref.group ?? '');
-  const kind = String(ref.kind ?? '');
-  const name = String(ref.name ?? '');
-  if ((group !== '' && group !== 'core') || (kind !== 'ConfigMap' && kind !== 'Secret')) {
-    return { reason: 'InvalidKind', message: `${group ? `${group}/` : ''}${kind} ${name} is not a supported kind (a core ConfigMap or Secret with ca.crt)` };
-  }
-  let pem: unknown;
-  if (kind === 'Secret') {
-    const data = secretData(ctx, ns, name);
-    if (!data) return { reason: 'InvalidCACertificateRef', message: secretMissing(ctx, ns, name) };
-    pem = data['ca.crt'];
-  } else {
-    const cm = ctx.get('ConfigMap', ns, name);
-    if (!cm) {
-      const rejected = ctx.input.rejected?.find((r) => r.kind === 'ConfigMap' && r.namespace === ns && r.name === name);
-      return { reason: 'InvalidCACertificateRef', message: rejected ? `ConfigMap ${ns}/${name} is rejected: ${rejected.reason}` : `ConfigMap ${ns}/${name} does not exist` };
-    }
-    pem = (cm.obj.data as Obj | undefined)?.['ca.crt'];
-  }
-  if (typeof pem !== 'string' || pem.trim() === '') return { reason: 'InvalidCACertificateRef', message: `${kind} ${ns}/${name} has no ca.crt` };
-  const bad = checkCaBundle(pem);
-  if (bad) return { reason: 'InvalidCACertificateRef', message: `${kind} ${ns}/${name}: ${bad}` };
-  return { pem };
-}
-
 function evaluate(ctx: TranslateContext, p: ResourceView): PolicyEval {
   const ns = p.namespace ?? 'default';
   const key = nsName(p);
@@ -127,10 +101,10 @@ function evaluate(ctx: TranslateContext, p: ResourceView): PolicyEval {
   const cas: string[] = [];
   const caRefs = (validation.caCertificateRefs ?? []) as Obj[];
   caRefs.forEach((ref, i) => {
-    const r = caOf(ctx, ns, ref);
+    const r = resolveCaRef(ctx, ns, ref);
     if ('pem' in r) cas.push(r.pem);
     else {
-      refProblems.push({ reason: r.reason, message: `validation.caCertificateRefs[${i}]: ${r.message}` });
+      refProblems.push({ reason: r.problem === 'kind' ? 'InvalidKind' : 'InvalidCACertificateRef', message: `validation.caCertificateRefs[${i}]: ${r.message}` });
       ctx.warn(p, `spec.validation.caCertificateRefs[${i}]`, r.message);
     }
   });

@@ -117,6 +117,7 @@ export class Mirror {
     const st = this.deps.stats;
     st.byStatus.set(status, (st.byStatus.get(status) ?? 0) + 1);
     st.durationMsSum += ms;
+    if (this.spec.log === false) return;
     this.deps.log?.write(
       JSON.stringify({
         ts: Date.now(),
