@@ -40,8 +40,10 @@ export interface UpstreamTlsIR {
   id?: string;
   /** BackendTLSPolicy `ns/name` that produced it (logs). */
   policy?: string;
-  /** SNI and the name verified in the backend certificate. */
+  /** SNI, and the name verified in the backend certificate unless `subjectAltNames` is given. */
   hostname: string;
+  /** BackendTLSPolicy `validation.subjectAltNames`: the certificate must carry one of them. */
+  subjectAltNames?: { type: 'Hostname' | 'URI'; value: string }[];
   /** PEM CA bundle; undefined with `system` = the system roots. */
   caPem?: string;
   system: boolean;

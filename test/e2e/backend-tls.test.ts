@@ -25,6 +25,7 @@ let otherCa: TestCa;
 let plain: https.Server;
 let mutual: https.Server;
 let plainHttp: http.Server;
+let sanServer: https.Server;
 let port: number;
 let tcpPort: number;
 
@@ -76,6 +77,25 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ server: 'plain-http', path: req.url }));
   });
+  const sanPem = ca.issue('san-backend', { sans: ['san.internal.test', 'URI:spiffe://edgion.test/ns/default/sa/backend'] });
+  sanServer = https.createServer({ cert: sanPem.cert, key: sanPem.key }, echo('san-backend'));
+  const pSan = await listen(sanServer);
+  const sanPolicy = (name: string, hostname: string, san: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: { name: ${name}, namespace: default }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: svc-${name} }]
+  validation:
+    hostname: ${hostname}
+    caCertificateRefs: [{ group: "", kind: Secret, name: backend-ca }]
+    subjectAltNames: [${san}]
+`;
+  const sanConf = [
+    sanPolicy('san-dns', 'sni-only.internal.test', '{ type: Hostname, hostname: san.internal.test }'),
+    sanPolicy('san-uri', 'sni-only.internal.test', '{ type: URI, uri: "spiffe://edgion.test/ns/default/sa/backend" }'),
+    sanPolicy('san-wrong', 'san.internal.test', '{ type: Hostname, hostname: other.internal.test }'),
+    ...['san-dns', 'san-uri', 'san-wrong'].flatMap((n) => [yaml.service(`svc-${n}`, pSan), httpRoute(`${n}.test`, `svc-${n}`, pSan)]),
+  ];
   const pPlain = await listen(plain);
   const pMutual = await listen(mutual);
   await new Promise<void>((r) => plainHttp.listen(0, '127.0.0.1', r));
@@ -159,6 +179,7 @@ spec:
   rules: [{ backendRefs: [{ name: svc-tcp-tls, port: ${pPlain} }] }]
 `,
   ];
+  conf.push(...sanConf);
   e = await Edgion.start({ conf: { 'all.yaml': conf.join('---\n') }, env: { NODE_EXTRA_CA_CERTS: extraCa } });
 });
 
@@ -169,6 +190,8 @@ after(async () => {
   plain?.close();
   mutual?.close();
   plainHttp?.close();
+  sanServer?.closeAllConnections();
+  sanServer?.close();
 });
 
 test('TLS to the backend with a CA from a Secret and the hostname to verify (SNI)', async () => {
@@ -286,4 +309,15 @@ test('a newer policy for the same Service is Conflicted and the older one keeps 
   assert.equal(r.status, 200, r.body);
   const old = (await e.api('/api/v1/resources/BackendTLSPolicy/default/z-conflict-old')).json.status;
   assert.equal(old.ancestors[0].conditions.find((c: any) => c.type === 'Accepted').status, 'True');
+});
+
+test('subjectAltNames: the certificate must carry one of them (DNS or URI); hostname is then only the SNI', async () => {
+  const dns = await request({ port, host: 'san-dns.test' });
+  assert.equal(dns.status, 200, dns.body);
+  assert.equal(dns.json.servername, 'sni-only.internal.test');
+  const uri = await request({ port, host: 'san-uri.test' });
+  assert.equal(uri.status, 200, uri.body);
+  // The certificate matches validation.hostname, but not the SAN the policy asks for.
+  const wrong = await request({ port, host: 'san-wrong.test' });
+  assert.equal(wrong.status, 502, wrong.body);
 });

@@ -1,6 +1,6 @@
 // BackendTLSPolicy (tls.md §6, Gateway API v1.4): TLS from the gateway to a Service's endpoints.
 // A policy targets Services, or one named port of a Service (`targetRefs[].sectionName`); it gives
-// the SNI and the name to verify (`validation.hostname`), the trust anchors (ConfigMaps or Secrets
+// the SNI and the name to verify (`validation.hostname`, or `subjectAltNames`), the trust anchors (ConfigMaps or Secrets
 // with `ca.crt`, or the system roots with `wellKnownCACertificates: System`) and, as an Edgion
 // option, a client certificate for upstream mTLS.
 //
@@ -140,8 +140,9 @@ function evaluate(ctx: TranslateContext, p: ResourceView): PolicyEval {
       clientKeyPem = data!['tls.key'];
     }
   }
-  const sans = (validation.subjectAltNames ?? []) as Obj[];
-  if (sans.length) ctx.warn(p, 'spec.validation.subjectAltNames', 'subjectAltNames is not enforced: the backend certificate is verified against validation.hostname');
+  const subjectAltNames = ((validation.subjectAltNames ?? []) as Obj[])
+    .map((x) => (x.type === 'URI' ? { type: 'URI' as const, value: String(x.uri ?? '') } : { type: 'Hostname' as const, value: String(x.hostname ?? '').toLowerCase() }))
+    .filter((x) => x.value !== '');
 
   const refs: Verdict = refProblems.length
     ? { ok: false, reason: refProblems[0]!.reason, message: refProblems.map((x) => x.message).join('; ') }
@@ -151,12 +152,20 @@ function evaluate(ctx: TranslateContext, p: ResourceView): PolicyEval {
   const caPem = cas.length ? cas.join('\n') : undefined;
   const error = failures.length ? `BackendTLSPolicy ${key} cannot be applied (${failures.join('; ')}): requests are refused rather than sent without verified TLS` : undefined;
   const id = createHash('sha256')
-    .update(`${hostname}|${caPem ?? (system ? 'system' : '')}|${clientCertPem ?? ''}|${error ?? ''}`)
+    .update(`${hostname}|${JSON.stringify(subjectAltNames)}|${caPem ?? (system ? 'system' : '')}|${clientCertPem ?? ''}|${error ?? ''}`)
     .digest('hex')
     .slice(0, 16);
   const tls: UpstreamTlsIR = error
     ? { id, policy: key, hostname, system: false, error }
-    : { id, policy: key, hostname, system: system && !caPem, ...(caPem ? { caPem } : {}), ...(clientCertPem ? { clientCertPem, clientKeyPem: clientKeyPem! } : {}) };
+    : {
+        id,
+        policy: key,
+        hostname,
+        ...(subjectAltNames.length ? { subjectAltNames } : {}),
+        system: system && !caPem,
+        ...(caPem ? { caPem } : {}),
+        ...(clientCertPem ? { clientCertPem, clientKeyPem: clientKeyPem! } : {}),
+      };
 
   const targets: Target[] = ((spec.targetRefs ?? []) as Obj[]).map((t, index) => {
     const service = String(t.name);

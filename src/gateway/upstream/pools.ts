@@ -2,9 +2,10 @@
 // settings, connect timeout). Pools outlive snapshots: a reload that keeps an endpoint keeps its
 // warm connections; pools of endpoints no snapshot references any more are closed gracefully.
 
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import { Pool } from 'undici';
 import type { ClusterIR, EndpointIR } from '../../ir/index.js';
+import { checkBackendIdentity } from './backend-identity.js';
 
 export interface PoolSettings {
   connectTimeoutMs: number;
@@ -66,8 +67,8 @@ export class UpstreamPools {
               cert: tls.clientCertPem,
               key: tls.clientKeyPem,
               rejectUnauthorized: true,
-              // BackendTLSPolicy validation.hostname is the name to verify, not the endpoint address.
-              checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(tls.hostname || host, cert),
+              // BackendTLSPolicy validation.hostname (or subjectAltNames) is what is verified, not the endpoint address.
+              checkServerIdentity: (host: string, cert: PeerCertificate) => checkBackendIdentity(tls, host, cert),
             }
           : {}),
       },

@@ -1,12 +1,14 @@
 // BackendTLSPolicy in the translator (Gateway API v1.4): CA references that do not resolve
 // (ResolvedRefs=False InvalidCACertificateRef / InvalidKind, Accepted=False NoValidCACertificate,
 // requests fail with 502), targetRefs[].sectionName, conflicts (oldest wins, Conflicted) and
-// status.ancestors naming the Gateways whose routes use the targeted Service.
+// status.ancestors naming the Gateways whose routes use the targeted Service; subjectAltNames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { translate } from '../../../src/controller/translate/translate.js';
+import type { PeerCertificate } from 'node:tls';
 import type { ResourceView } from '../../../src/controller/translate/context.js';
+import { checkBackendIdentity } from '../../../src/gateway/upstream/backend-identity.js';
 import { TestCa, caSecretYaml, tlsSecretYaml } from '../../helpers/certs.js';
 
 function run(yamlText: string) {
@@ -287,4 +289,18 @@ test('an unusable client certificate (option edgion.io/client-certificate-ref) f
   assert.equal(cond(st, 'Accepted', 'gw').status, 'False');
   assert.match(r.content.clusters['default/svc-nocert:443']!.tls!.error!, /client certificate unusable/);
   assert.equal(r.content.httpRoutes[0]!.rules[1]!.backends[0]!.error?.status, 502);
+});
+
+test('backend identity: hostname without subjectAltNames; with them, one SAN must match (DNS, wildcard, URI)', () => {
+  const cert = { subject: { CN: 'api.example.com' }, subjectaltname: 'DNS:api.example.com, DNS:*.svc.example.com, URI:spiffe://cluster/ns/a/sa/b' } as unknown as PeerCertificate;
+  const tls = (subjectAltNames?: { type: 'Hostname' | 'URI'; value: string }[]) => ({ hostname: 'api.example.com', system: false, ...(subjectAltNames ? { subjectAltNames } : {}) });
+  assert.equal(checkBackendIdentity(tls(), '10.0.0.1', cert), undefined);
+  assert.ok(checkBackendIdentity({ ...tls(), hostname: 'other.example.com' }, '10.0.0.1', cert));
+  assert.equal(checkBackendIdentity(tls([{ type: 'Hostname', value: 'x.svc.example.com' }]), '', cert), undefined, 'covered by the certificate wildcard');
+  assert.equal(checkBackendIdentity(tls([{ type: 'Hostname', value: '*.svc.example.com' }]), '', cert), undefined, 'the same wildcard');
+  assert.equal(checkBackendIdentity(tls([{ type: 'URI', value: 'spiffe://cluster/ns/a/sa/b' }]), '', cert), undefined);
+  const miss = checkBackendIdentity(tls([{ type: 'URI', value: 'spiffe://cluster/ns/a/sa/c' }, { type: 'Hostname', value: 'nope.example.com' }]), '', cert);
+  assert.match(miss!.message, /matches none of the BackendTLSPolicy subjectAltNames \(URI:spiffe:\/\/cluster\/ns\/a\/sa\/c, DNS:nope\.example\.com\)/);
+  // With subjectAltNames the hostname is not used for authentication.
+  assert.ok(checkBackendIdentity(tls([{ type: 'Hostname', value: 'nope.example.com' }]), '', cert));
 });
