@@ -12,6 +12,7 @@ import { referenceAllowed } from './reference-grants.js';
 import { secretData, secretMissing } from './secrets.js';
 import { checkKeyPair } from './certificates.js';
 import { resolveCaRef } from './ca-refs.js';
+import { supportedFeatures } from './supported-features.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -180,6 +181,7 @@ export function translateGatewayClasses(ctx: TranslateContext): Map<string, { vi
         c.make('Accepted', accepted, accepted ? 'Accepted' : 'InvalidParameters', message),
         c.make('SupportedVersion', true, 'SupportedVersion', 'Gateway API v1.4'),
       ],
+      supportedFeatures: supportedFeatures(),
     });
   }
   return ours;
