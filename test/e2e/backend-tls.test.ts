@@ -122,6 +122,7 @@ spec:
     svc('svc-badkind', pPlain),
     svc('svc-system', pPlain),
     svc('svc-conflict', pPlain),
+    svc('svc-rejected', pPlain),
     `apiVersion: v1
 kind: Service
 metadata: { name: svc-two, namespace: default }
@@ -157,6 +158,17 @@ ${ca.cert.trim().split('\n').map((l) => `    ${l}`).join('\n')}
     policy('p-badkind', 'svc-badkind', 'backend.internal.test', '{ kind: InvalidKind, name: x, group: invalid.io }'),
     policy('p-system', 'svc-system', 'backend.internal.test', 'System'),
     policy('p-two-https', 'svc-two', 'backend.internal.test', '{ kind: Secret, name: backend-ca, group: "" }', '', 'https'),
+    // Both caCertificateRefs and wellKnownCACertificates: rejected by validation (CEL), never valid.
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: { name: p-rejected, namespace: default }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: svc-rejected }]
+  validation:
+    hostname: backend.internal.test
+    caCertificateRefs: [{ kind: Secret, name: backend-ca, group: "" }]
+    wellKnownCACertificates: System
+`,
     policy('z-conflict-old', 'svc-conflict', 'backend.internal.test', '{ kind: Secret, name: backend-ca, group: "" }'),
     httpRoute('tls.test', 'svc-tls', pPlain),
     httpRoute('cm.test', 'svc-cm', pPlain),
@@ -169,6 +181,7 @@ ${ca.cert.trim().split('\n').map((l) => `    ${l}`).join('\n')}
     httpRoute('badkind.test', 'svc-badkind', pPlain),
     httpRoute('system.test', 'svc-system', pPlain),
     httpRoute('conflict.test', 'svc-conflict', pPlain),
+    httpRoute('rejected.test', 'svc-rejected', pPlain),
     httpRoute('two-tls.test', 'svc-two', 443, 'r-two-tls'),
     httpRoute('two-plain.test', 'svc-two', 80, 'r-two-plain'),
     `apiVersion: gateway.networking.k8s.io/v1alpha2
@@ -320,4 +333,12 @@ test('subjectAltNames: the certificate must carry one of them (DNS or URI); host
   // The certificate matches validation.hostname, but not the SAN the policy asks for.
   const wrong = await request({ port, host: 'san-wrong.test' });
   assert.equal(wrong.status, 502, wrong.body);
+});
+
+test('a policy rejected by validation (never valid) still refuses its Services rather than plain text', async () => {
+  const st = (await e.api('/api/v1/resources/BackendTLSPolicy/default/p-rejected')).json.status;
+  assert.match(JSON.stringify(st), /must not contain both CACertificateRefs and WellKnownCACertificates/);
+  const r = await request({ port, host: 'rejected.test' });
+  assert.equal(r.status, 502, r.body);
+  assert.match(r.body, /BackendTLSPolicy default\/p-rejected is rejected/);
 });

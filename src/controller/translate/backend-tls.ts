@@ -205,6 +205,30 @@ function index(ctx: TranslateContext): PolicyIndex {
       } else owners.set(t.key, pe);
     }
   }
+  // A policy that never had a valid version still says "TLS to these Services": they are refused
+  // (502) rather than spoken to in plain text, unless a valid policy covers them.
+  for (const r of ctx.input.rejected ?? []) {
+    if (r.kind !== 'BackendTLSPolicy' || !r.obj) continue;
+    const ns = r.namespace ?? 'default';
+    const key = `${ns}/${r.name}`;
+    const error = `BackendTLSPolicy ${key} is rejected (${r.reason}): requests are refused rather than sent without verified TLS`;
+    const view: ResourceView = { kind: r.kind, namespace: ns, name: r.name, key: `BackendTLSPolicy/${key}`, obj: r.obj, generation: 0, order: Number.MAX_SAFE_INTEGER, previousStatus: undefined };
+    const refused: PolicyEval = {
+      policy: view,
+      ns,
+      tls: { id: createHash('sha256').update(error).digest('hex').slice(0, 16), policy: key, hostname: '', system: false, error },
+      refs: { ok: false, reason: 'Invalid', message: r.reason },
+      usable: { ok: false, reason: 'Invalid', message: r.reason },
+      targets: [],
+    };
+    const targetRefs = ((r.obj.spec as Obj | undefined)?.targetRefs ?? []) as unknown;
+    for (const t of Array.isArray(targetRefs) ? (targetRefs as Obj[]) : []) {
+      if (typeof t?.name !== 'string' || ((t.kind ?? 'Service') !== 'Service')) continue;
+      const section = typeof t.sectionName === 'string' && t.sectionName ? t.sectionName : undefined;
+      const tk = `${ns}/${t.name}${section ? `#${section}` : ''}`;
+      if (!owners.has(tk)) owners.set(tk, refused);
+    }
+  }
   const idx = { policies, owners };
   cache.set(ctx, idx);
   return idx;

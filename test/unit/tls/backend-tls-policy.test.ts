@@ -11,7 +11,7 @@ import type { ResourceView } from '../../../src/controller/translate/context.js'
 import { checkBackendIdentity } from '../../../src/gateway/upstream/backend-identity.js';
 import { TestCa, caSecretYaml, tlsSecretYaml } from '../../helpers/certs.js';
 
-function run(yamlText: string) {
+function run(yamlText: string, rejected: { kind: string; namespace: string; name: string; reason: string; obj?: any }[] = []) {
   const docs = yamlText.split(/^---$/m).map((d) => parse(d)).filter(Boolean);
   const resources: ResourceView[] = docs.map((obj: any, i: number) => ({
     kind: obj.kind,
@@ -23,7 +23,7 @@ function run(yamlText: string) {
     order: i,
     previousStatus: undefined,
   }));
-  return translate({ resources, controllerName: 'edgion.io/gateway-controller', now: new Date() });
+  return translate({ resources, rejected, controllerName: 'edgion.io/gateway-controller', now: new Date() });
 }
 
 const ca = new TestCa('btls-unit-ca');
@@ -303,4 +303,25 @@ test('backend identity: hostname without subjectAltNames; with them, one SAN mus
   assert.match(miss!.message, /matches none of the BackendTLSPolicy subjectAltNames \(URI:spiffe:\/\/cluster\/ns\/a\/sa\/c, DNS:nope\.example\.com\)/);
   // With subjectAltNames the hostname is not used for authentication.
   assert.ok(checkBackendIdentity(tls([{ type: 'Hostname', value: 'nope.example.com' }]), '', cert));
+});
+
+test('a policy that never validated refuses its targets (502), unless a valid policy covers them', () => {
+  const bad = parse(policy('never-valid', 'svc-r', 'caCertificateRefs: [{ group: "", kind: ConfigMap, name: ca-cm }]'));
+  const r = run(
+    [
+      base,
+      service('svc-r'),
+      policy('port-ok', 'svc-r', 'caCertificateRefs: [{ group: "", kind: ConfigMap, name: ca-cm }]', { section: 'https' }),
+      route('r', ['gw'], [
+        { svc: 'svc-r', port: 443 },
+        { svc: 'svc-r', port: 80 },
+      ]),
+    ].join('---\n'),
+    [{ kind: 'BackendTLSPolicy', namespace: 'default', name: 'never-valid', reason: 'spec.validation: must not contain both', obj: bad }],
+  );
+  assert.equal(r.content.clusters['default/svc-r:443']!.tls?.policy, 'default/port-ok');
+  assert.equal(r.content.clusters['default/svc-r:443']!.tls?.error, undefined);
+  const refused = r.content.clusters['default/svc-r:80']!.tls!;
+  assert.match(refused.error!, /BackendTLSPolicy default\/never-valid is rejected \(spec\.validation: must not contain both\)/);
+  assert.equal(r.content.httpRoutes[0]!.rules[1]!.backends[0]!.error?.status, 502);
 });
