@@ -179,8 +179,7 @@ function evaluate(ctx: TranslateContext, p: ResourceView): PolicyEval {
       if (!ports) {
         target.problem = `Service ${ns}/${service} does not exist`;
         target.missing = true;
-      }
-      else if (section && !ports.some((sp) => sp.name === section)) target.problem = `Service ${ns}/${service} has no port named ${section}`;
+      } else if (section && !ports.some((sp) => sp.name === section)) target.problem = `Service ${ns}/${service} has no port named ${section}`;
     }
     if (target.problem) ctx.warn(p, `spec.targetRefs[${index}]`, target.problem);
     return target;
