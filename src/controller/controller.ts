@@ -89,7 +89,7 @@ export class Controller {
     const rejected = this.store
       .all()
       .filter((r) => !r.good)
-      .map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ') }));
+      .map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; '), obj: r.current }));
     const result = translate({ resources: views, rejected, controllerName: this.controllerName, now, ...(this.opts.plugins ? { plugins: this.opts.plugins } : {}), ...(this.opts.acmeStates ? { acme: this.opts.acmeStates() } : {}) });
     this.semanticDiagnostics = result.diagnostics;
     for (const r of this.store.all()) {

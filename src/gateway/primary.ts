@@ -39,6 +39,8 @@ export class GatewayPrimary {
   private admin: AdminServer | undefined;
   private readonly registry = new Registry();
   private stopping = false;
+  /** Backends refused because of an unusable BackendTLSPolicy, as last logged (logged when they change). */
+  private refusedTls = new Set<string>();
 
   constructor(
     private readonly opts: GatewayPrimaryOptions,
@@ -101,7 +103,21 @@ export class GatewayPrimary {
       { version: snapshot.version, ms: Math.round(performance.now() - t0), listeners: listeners.filter((l) => l.bound).length, routes: snapshot.httpRoutes.length },
       `applied configuration version ${snapshot.version}`,
     );
+    this.reportRefusedTls(snapshot);
     return { version: snapshot.version, ready: this.readiness().ready, listeners, ...(errors.length ? { error: errors.join('; ') } : {}) };
+  }
+
+  /** Logs once each backend whose BackendTLSPolicy cannot be applied (its requests get 502). */
+  private reportRefusedTls(snapshot: Snapshot): void {
+    const now = new Set<string>();
+    for (const c of Object.values(snapshot.clusters)) {
+      const why = c.tls?.error;
+      if (why === undefined) continue;
+      const line = `requests to Service ${c.namespace}/${c.name}${c.port !== undefined ? `:${c.port}` : ''} are refused (502): ${why}`;
+      now.add(line);
+      if (!this.refusedTls.has(line)) this.opts.logger.warn({ cluster: c.key, policy: c.tls?.policy }, line);
+    }
+    this.refusedTls = now;
   }
 
   workerList(): WorkerHandle[] {

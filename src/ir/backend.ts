@@ -40,13 +40,20 @@ export interface UpstreamTlsIR {
   id?: string;
   /** BackendTLSPolicy `ns/name` that produced it (logs). */
   policy?: string;
-  /** SNI and the name verified in the backend certificate. */
+  /** SNI, and the name verified in the backend certificate unless `subjectAltNames` is given. */
   hostname: string;
+  /** BackendTLSPolicy `validation.subjectAltNames`: the certificate must carry one of them. */
+  subjectAltNames?: { type: 'Hostname' | 'URI'; value: string }[];
   /** PEM CA bundle; undefined with `system` = the system roots. */
   caPem?: string;
   system: boolean;
   clientCertPem?: string;
   clientKeyPem?: string;
+  /**
+   * The policy cannot be applied (no valid CA certificate, unusable client certificate): requests
+   * to the cluster fail (502) with this message; never plain text, never the system roots.
+   */
+  error?: string;
 }
 
 export interface ClusterIR {

@@ -22,4 +22,6 @@ export interface ListenerTlsIR {
   /** `edgion.io/cert-provider: EdgionTls`: certificates come from EdgionTls resources. */
   fromEdgionTls: boolean;
   options: Record<string, string>;
+  /** Client certificate validation of the Gateway (`spec.tls.frontend`, default or this port's). */
+  clientAuth?: import('./tls.js').ClientAuthIR;
 }

@@ -26,6 +26,8 @@ export interface RequestMirrorIR {
   connectTimeoutMs: number;
   writeTimeoutMs: number;
   maxConcurrent: number;
+  /** `mirrorLog: false`: no mirror.log line for this mirror (the metric still counts it). */
+  log?: false;
 }
 
 export interface CorsFilterIR {

@@ -11,8 +11,12 @@ export interface TlsBundleIR {
 }
 
 export interface ClientAuthIR {
-  /** `Mutual`: a verified client certificate is required; `Optional`: requested, verified when sent. */
-  mode: 'Mutual' | 'Optional';
+  /**
+   * `Mutual`: a verified client certificate is required; `Optional`: requested, verified when sent;
+   * `InsecureFallback` (Gateway `AllowInsecureFallback`): requested, and the connection is accepted
+   * without one or with one that does not verify (such a certificate is then not trusted).
+   */
+  mode: 'Mutual' | 'Optional' | 'InsecureFallback';
   caPem: string;
   /** Maximum chain depth (1 = the client certificate is issued directly by a trusted CA). */
   verifyDepth: number;

@@ -1,7 +1,9 @@
 // RequestMirror (filter and plugin): copies reach the mirror backend, bodies included; a slow or
-// dead mirror never slows or fails the main request.
+// dead mirror never slows or fails the main request; `mirrorLog: false` writes no mirror.log line.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Edgion, yaml } from '../helpers/edgion.js';
 import { startEcho, type EchoServer } from '../helpers/echo-server.js';
 import { freePort } from '../helpers/free-port.js';
@@ -42,6 +44,7 @@ spec:
         route('two', 'two.test', `${mirror('shadow', shadow.port)}, ${mirror('shadow2', shadow2.port)}`),
         route('half', 'half.test', mirror('shadow', shadow.port, ', percent: 0')),
         route('to-dead', 'dead.test', mirror('dead', dead)),
+        route('quiet', 'quiet.test', mirror('shadow', shadow.port, ', mirrorLog: false')),
         route('plugin', 'plugin.test', '{ type: ExtensionRef, extensionRef: { group: edgion.io, kind: EdgionPlugins, name: mirror-plugin } }'),
         `apiVersion: edgion.io/v1\nkind: EdgionPlugins\nmetadata: { name: mirror-plugin, namespace: default }\nspec:\n  requestPlugins:\n    - type: RequestMirror\n      config: { backendRef: { name: shadow, port: ${shadow.port} } }\n`,
       ].join('---\n'),
@@ -99,4 +102,17 @@ test('mirror outcomes are counted in metrics', async () => {
     return /edgion_mirror_requests_total\{status="connect_err"/.test(body) && /edgion_mirror_requests_total\{status="ok"/.test(body) ? body : undefined;
   });
   assert.ok(m);
+});
+
+test('mirrorLog: false mirrors without a mirror.log line', async () => {
+  const mirrorLog = () => {
+    const file = path.join(e.workDir, 'logs', 'mirror.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  };
+  // The client's x-trace-id is the request's trace id, which the mirror log line carries.
+  await request({ port, host: 'quiet.test', path: '/quiet', headers: { 'x-trace-id': 'trace-quiet-mirror' } });
+  await request({ port, host: 'mirror.test', path: '/loud', headers: { 'x-trace-id': 'trace-loud-mirror' } });
+  assert.ok(await waitFor(async () => seenBy(shadow, '/quiet')[0]), 'the copy is still sent');
+  assert.ok(await waitFor(async () => mirrorLog().includes('trace-loud-mirror'), 3000), 'the other route logs its mirror');
+  assert.ok(!mirrorLog().includes('trace-quiet-mirror'), 'no line for the mirrorLog: false route');
 });

@@ -85,7 +85,7 @@ export function buildCluster(ctx: TranslateContext, svc: ResourceView, port: num
   }
   const key = `${ns}/${svc.name}:${port ?? ''}`;
   const health = healthCheckFromAnnotations(ctx, svc, ns);
-  const tls = backendTlsFor(ctx, ns, svc.name);
+  const tls = backendTlsFor(ctx, ns, svc.name, portName);
   return {
     key,
     namespace: ns,

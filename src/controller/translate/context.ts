@@ -25,7 +25,7 @@ export interface ResourceView {
 export interface TranslateInput {
   resources: ResourceView[];
   /** Resources that exist but never had a valid version (references to them fail closed). */
-  rejected?: { kind: string; namespace: string | undefined; name: string; reason: string }[];
+  rejected?: { kind: string; namespace: string | undefined; name: string; reason: string; /** The invalid content, as read. */ obj?: Obj }[];
   controllerName: string;
   now: Date;
   /** Plugin registry (secret references of plugin configs); absent = plugins pass through. */

@@ -97,6 +97,7 @@ export function translateFilters(
           connectTimeoutMs: Number(m.connectTimeoutMs ?? 1000),
           writeTimeoutMs: Number(m.writeTimeoutMs ?? 1000),
           maxConcurrent: Number(m.maxConcurrent ?? 1024),
+          ...(m.mirrorLog === false ? { log: false as const } : {}),
         });
         break;
       }

@@ -3,7 +3,7 @@
 // status (Gateway API conditions and reasons). Route attachment counts are filled in later.
 
 import { X509Certificate } from 'node:crypto';
-import type { GatewayIR, ListenerIR, ListenerProtocol, TlsBundleIR } from '../../ir/index.js';
+import type { ClientAuthIR, GatewayIR, ListenerIR, ListenerProtocol, TlsBundleIR } from '../../ir/index.js';
 import type { Condition } from './conditions.js';
 import { conditionsOf } from './conditions.js';
 import { metaOf, nsName, type Obj, type ResourceView, type TranslateContext } from './context.js';
@@ -11,6 +11,8 @@ import { gatewayConfigIR } from './gateway-config.js';
 import { referenceAllowed } from './reference-grants.js';
 import { secretData, secretMissing } from './secrets.js';
 import { checkKeyPair } from './certificates.js';
+import { resolveCaRef } from './ca-refs.js';
+import { supportedFeatures } from './supported-features.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -39,6 +41,86 @@ export interface GatewayState {
   ir: GatewayIR;
   listeners: ListenerState[];
   accepted: boolean;
+  /** Fields of the Gateway that are accepted but not implemented (also in the diagnostics). */
+  ignored: string[];
+}
+
+/** Client certificate validation of HTTPS listeners on one port (Gateway `spec.tls.frontend`). */
+interface FrontendOutcome {
+  clientAuth?: ClientAuthIR;
+  /** Invalid references: listener ResolvedRefs=False with the first reason. */
+  problems: { reason: string; message: string }[];
+}
+
+/** Client certificates are verified up to this many CAs above the leaf (implementation-specific in v1.4). */
+export const FRONTEND_VERIFY_DEPTH = 9;
+
+/**
+ * `spec.tls.frontend` of a Gateway: for each port, the `perPort` entry or the `default`. The CA
+ * references are resolved once per Gateway and validation (warnings are not repeated per listener).
+ */
+function frontendValidation(ctx: TranslateContext, gw: ResourceView): (port: number) => FrontendOutcome | undefined {
+  const spec = (gw.obj.spec ?? {}) as Obj;
+  const frontend = ((spec.tls ?? {}) as Obj).frontend as Obj | undefined;
+  const cache = new Map<string, FrontendOutcome | undefined>();
+  const gwNs = gw.namespace ?? 'default';
+  const resolve = (validation: Obj | undefined, path: string): FrontendOutcome | undefined => {
+    if (!validation) return undefined;
+    if (cache.has(path)) return cache.get(path);
+    const problems: FrontendOutcome['problems'] = [];
+    const cas: string[] = [];
+    ((validation.caCertificateRefs ?? []) as Obj[]).forEach((ref, i) => {
+      const refNs = String(ref.namespace ?? gwNs);
+      const where = `${path}.caCertificateRefs[${i}]`;
+      const kind = String(ref.kind ?? '');
+      let problem: { reason: string; message: string } | undefined;
+      if (!referenceAllowed(ctx, { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: String(ref.group ?? ''), kind, namespace: refNs, name: String(ref.name) })) {
+        problem = { reason: 'RefNotPermitted', message: `${kind} ${refNs}/${String(ref.name)} is in another namespace and no ReferenceGrant allows it` };
+      } else {
+        const r = resolveCaRef(ctx, refNs, ref);
+        if ('pem' in r) cas.push(r.pem);
+        else problem = { reason: r.problem === 'kind' ? 'InvalidCACertificateKind' : 'InvalidCACertificateRef', message: r.message };
+      }
+      if (problem) {
+        problems.push({ reason: problem.reason, message: `${where}: ${problem.message}` });
+        ctx.warn(gw, where, problem.message);
+      }
+    });
+    const mode = validation.mode === 'AllowInsecureFallback' ? 'InsecureFallback' : 'Mutual';
+    const out: FrontendOutcome = {
+      problems,
+      ...(cas.length ? { clientAuth: { mode, caPem: cas.join('\n'), verifyDepth: FRONTEND_VERIFY_DEPTH, allowedSans: [], allowedCns: [] } } : {}),
+    };
+    cache.set(path, out);
+    return out;
+  };
+  return (port) => {
+    if (!frontend) return undefined;
+    const perPort = (frontend.perPort ?? []) as Obj[];
+    const i = perPort.findIndex((p) => Number(p.port) === port);
+    if (i >= 0) return resolve(((perPort[i]!.tls ?? {}) as Obj).validation as Obj | undefined, `spec.tls.frontend.perPort[${i}].tls.validation`);
+    return resolve(((frontend.default ?? {}) as Obj).validation as Obj | undefined, 'spec.tls.frontend.default.validation');
+  };
+}
+
+/** Gateway fields that are accepted but have no effect: a warning each, and a note in the status. */
+function ignoredGatewayFields(ctx: TranslateContext, gw: ResourceView): string[] {
+  const spec = (gw.obj.spec ?? {}) as Obj;
+  const out: string[] = [];
+  const note = (path: string, why: string) => {
+    ctx.warn(gw, path, why);
+    out.push(`${path}: ${why}`);
+  };
+  const backend = ((spec.tls ?? {}) as Obj).backend as Obj | undefined;
+  if (backend?.clientCertificateRef !== undefined) note('spec.tls.backend.clientCertificateRef', 'not implemented: connections to backends do not present this certificate (use the BackendTLSPolicy option edgion.io/client-certificate-ref)');
+  if (spec.infrastructure !== undefined) note('spec.infrastructure', 'ignored: Edgion provisions nothing, so labels, annotations and parametersRef have no effect');
+  if (spec.allowedListeners !== undefined) note('spec.allowedListeners', 'ignored: ListenerSets are not supported');
+  if (spec.defaultScope !== undefined) note('spec.defaultScope', 'ignored: default Gateways are not supported (routes attach through parentRefs only)');
+  ((spec.addresses ?? []) as Obj[]).forEach((a, i) => {
+    const type = String(a.type ?? 'IPAddress');
+    if (type !== 'IPAddress') note(`spec.addresses[${i}]`, `address type ${type} is not supported: ignored (listeners bind IPAddress values, or every interface)`);
+  });
+  return out;
 }
 
 function listenerKey(l: ListenerIR): { transport: string; family: string; key: string } {
@@ -99,6 +181,7 @@ export function translateGatewayClasses(ctx: TranslateContext): Map<string, { vi
         c.make('Accepted', accepted, accepted ? 'Accepted' : 'InvalidParameters', message),
         c.make('SupportedVersion', true, 'SupportedVersion', 'Gateway API v1.4'),
       ],
+      supportedFeatures: supportedFeatures(),
     });
   }
   return ours;
@@ -131,14 +214,24 @@ export function translateGateways(ctx: TranslateContext, classes: Map<string, { 
       return m;
     }, {});
     const listeners: ListenerState[] = [];
+    const frontend = frontendValidation(ctx, gw);
     ((spec.listeners ?? []) as Obj[]).forEach((ls, i) => {
-      listeners.push(translateListener(ctx, gw, ir, ls, i, prevListeners[String(ls.name)], tlsBundles));
+      listeners.push(translateListener(ctx, gw, ir, ls, i, prevListeners[String(ls.name)], tlsBundles, frontend));
     });
     ir.listeners = listeners.map((l) => l.ir);
     if (!cls) {
       ctx.warn(gw, 'spec.gatewayClassName', `GatewayClass ${className} does not exist; serving this Gateway with default settings`);
     }
-    states.push({ view: gw, ir, listeners, accepted: true });
+    const ignored = ignoredGatewayFields(ctx, gw);
+    const fe = ((spec.tls ?? {}) as Obj).frontend as Obj | undefined;
+    if (fe) {
+      const httpsPorts = new Set(listeners.filter((l) => l.ir.protocol === 'HTTPS').map((l) => l.ir.port));
+      ((fe.perPort ?? []) as Obj[]).forEach((p, i) => {
+        if (!httpsPorts.has(Number(p.port))) ctx.warn(gw, `spec.tls.frontend.perPort[${i}]`, `no HTTPS listener on port ${String(p.port)}: this entry has no effect`);
+      });
+      if (httpsPorts.size === 0) ctx.warn(gw, 'spec.tls.frontend', 'no HTTPS listener: client certificate validation has no effect');
+    }
+    states.push({ view: gw, ir, listeners, accepted: true, ignored });
   }
   markConflicts(ctx, states);
   return states;
@@ -152,6 +245,7 @@ function translateListener(
   index: number,
   previous: Condition[] | undefined,
   tlsBundles: Record<string, TlsBundleIR>,
+  frontend: (port: number) => FrontendOutcome | undefined,
 ): ListenerState {
   const c = ctx.conditions(gw, previous);
   const protocol = String(ls.protocol) as ListenerProtocol;
@@ -248,6 +342,24 @@ function translateListener(
       acceptedReason = 'UnsupportedValue';
       acceptedMessage = 'tls.mode Passthrough is only valid on a TLS listener (HTTPS terminates TLS)';
     }
+    // Client certificate validation of the Gateway (spec.tls.frontend) for HTTPS listeners.
+    const fv = protocol === 'HTTPS' && accepted ? frontend(ir.port) : undefined;
+    if (fv) {
+      if (fv.problems.length) {
+        const message = fv.problems.map((p) => p.message).join('; ');
+        if (resolved) {
+          resolved = false;
+          resolvedReason = fv.problems[0]!.reason;
+          resolvedMessage = message;
+        } else resolvedMessage += `; ${message}`;
+      }
+      if (fv.clientAuth) ir.tls.clientAuth = fv.clientAuth;
+      else {
+        accepted = false;
+        acceptedReason = 'NoValidCACertificate';
+        acceptedMessage = `no valid CA certificate for client certificate validation (spec.tls.frontend): ${fv.problems.map((p) => p.message).join('; ')}`;
+      }
+    }
   }
   // A listener with at least one usable certificate keeps serving it while another ref is broken.
   const usable = ir.tls !== undefined && (ir.tls.certificates.length > 0 || ir.tls.fromEdgionTls || ir.tls.mode === 'Passthrough');
@@ -318,6 +430,7 @@ export function writeGatewayStatuses(ctx: TranslateContext, gateways: GatewaySta
     const invalid = gw.listeners.filter((l) => !l.ir.programmed);
     const anyProgrammed = gw.listeners.some((l) => l.ir.programmed);
     const addresses = gw.ir.bindAddresses.length ? gw.ir.bindAddresses.map((value) => ({ type: 'IPAddress', value })) : [{ type: 'IPAddress', value: '0.0.0.0' }];
+    const ignoredNote = gw.ignored.length ? ` (ignored: ${gw.ignored.join('; ')})` : '';
     ctx.statuses.set(gw.view.key, {
       addresses,
       conditions: [
@@ -325,7 +438,7 @@ export function writeGatewayStatuses(ctx: TranslateContext, gateways: GatewaySta
           'Accepted',
           true,
           invalid.length ? 'ListenersNotValid' : 'Accepted',
-          invalid.length ? `Gateway accepted; listeners not valid: ${invalid.map((l) => `${l.ir.name} (${l.ir.reason ?? 'invalid'})`).join('; ')}` : 'Gateway accepted',
+          (invalid.length ? `Gateway accepted; listeners not valid: ${invalid.map((l) => `${l.ir.name} (${l.ir.reason ?? 'invalid'})`).join('; ')}` : 'Gateway accepted') + ignoredNote,
         ),
         c.make('Programmed', anyProgrammed, anyProgrammed ? 'Programmed' : 'Invalid', anyProgrammed ? 'Gateway programmed' : 'No listener of this Gateway could be programmed'),
       ],

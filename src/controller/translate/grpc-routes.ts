@@ -37,6 +37,7 @@ export function translateGrpcRoutes(ctx: TranslateContext, gateways: Map<string,
     const outcomes = attachRoute(ctx, route, 'GRPCRoute', hostnames, gateways);
     const problems: FilterProblem[] = [];
     const invalidRules: string[] = [];
+    const ignored: string[] = [];
     const rules: GrpcRuleIR[] = [];
     const specRules = (spec.rules ?? []) as Obj[];
     specRules.forEach((r, i) => {
@@ -48,12 +49,12 @@ export function translateGrpcRoutes(ctx: TranslateContext, gateways: Map<string,
         for (const b of bad) ctx.error(route, b.slice(0, b.indexOf(':')), b.slice(b.indexOf(':') + 2));
         return;
       }
-      rules.push({ ...ruleCommon(ctx, route, 'GRPCRoute', r, i, clusters, problems), matches });
+      rules.push({ ...ruleCommon(ctx, route, 'GRPCRoute', r, i, clusters, problems, ignored), matches });
     });
     // An unsupported method match rejects the route (DECISIONS §10): Accepted=False, UnsupportedValue.
     const regexMethod = invalidRules.filter((x) => x.includes('RegularExpression method'));
     const reject = regexMethod.length ? { reason: 'UnsupportedValue', message: regexMethod.join('; ') } : undefined;
-    ctx.statuses.set(route.key, routeStatus(ctx, route, { outcomes, problems, invalidRules, ruleCount: specRules.length, ...(reject ? { reject } : {}) }));
+    ctx.statuses.set(route.key, routeStatus(ctx, route, { outcomes, problems, invalidRules, ruleCount: specRules.length, ignored, ...(reject ? { reject } : {}) }));
     const attachments = outcomes.flatMap((o) => o.attachments);
     if (attachments.length === 0 || rules.length === 0 || reject) continue;
     out.push({

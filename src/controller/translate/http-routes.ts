@@ -11,6 +11,8 @@ import { metaOf, nsName, type Obj, type ResourceView, type TranslateContext } fr
 import { GATEWAY_GROUP, type GatewayState } from './gateways.js';
 import { attachRoute, type ParentOutcome } from './route-parents.js';
 import { resolveServiceTarget, type BackendProblemReason } from './backends.js';
+import { backendTlsError } from './backend-tls.js';
+import { mirrorOptionWarnings } from '../../plugins/http/engine/request-mirror.js';
 import { lbPolicyOf, translateFilters, type FilterProblem } from './filters.js';
 
 const PROBLEM_ORDER = ['InvalidKind', 'RefNotPermitted', 'BackendNotFound'];
@@ -96,6 +98,10 @@ export function translateBackendRefs(ctx: TranslateContext, route: ResourceView,
     if (target.problem) {
       problems.push(target.problem);
       ir.error = { status: 500, reason: reasonToError(target.problem.reason), message: `backendRef ${target.namespace}/${target.name}${target.port !== undefined ? ':' + target.port : ''} does not resolve: ${target.problem.message}` };
+    } else {
+      // A BackendTLSPolicy that cannot be applied: 502, never plain text or the system roots.
+      const tlsError = backendTlsError(target.clusterKey ? clusters[target.clusterKey] : undefined);
+      if (tlsError) ir.error = tlsError;
     }
     return ir;
   });
@@ -105,9 +111,30 @@ function reasonToError(r: BackendProblemReason): string {
   return r === 'InvalidKind' ? 'BackendUnsupportedKind' : r === 'RefNotPermitted' ? 'RefDenied' : 'BackendServiceNotFound';
 }
 
+/**
+ * Fields of a rule that are accepted but have no effect: a warning each (diagnostics), collected in
+ * `ignored` for the route's status.
+ */
+function ignoredRuleFields(ctx: TranslateContext, route: ResourceView, r: Obj, i: number, ignored: string[]): void {
+  const note = (path: string, why: string) => {
+    ctx.warn(route, path, why);
+    ignored.push(`${path}: ${why}`);
+  };
+  const sp = r.sessionPersistence as Obj | undefined;
+  if (sp?.idleTimeout !== undefined) note(`spec.rules[${i}].sessionPersistence.idleTimeout`, 'not enforced: a session stays pinned to its endpoint however long it is idle (until the endpoint goes away or the cookie expires)');
+  const mirrors = (filters: unknown, path: string) =>
+    ((filters ?? []) as Obj[]).forEach((f, fi) => {
+      if (f.type !== 'RequestMirror') return;
+      for (const w of mirrorOptionWarnings((f.requestMirror ?? {}) as Obj)) note(`${path}[${fi}].requestMirror.${w.path}`, w.message);
+    });
+  mirrors(r.filters, `spec.rules[${i}].filters`);
+  ((r.backendRefs ?? []) as Obj[]).forEach((b, bi) => mirrors(b.filters, `spec.rules[${i}].backendRefs[${bi}].filters`));
+}
+
 /** What HTTPRoute and GRPCRoute rules share: filters, backends, timeouts, retry, session persistence. */
-export function ruleCommon(ctx: TranslateContext, route: ResourceView, kind: string, r: Obj, i: number, clusters: Record<string, ClusterIR>, problems: FilterProblem[]) {
+export function ruleCommon(ctx: TranslateContext, route: ResourceView, kind: string, r: Obj, i: number, clusters: Record<string, ClusterIR>, problems: FilterProblem[], ignored: string[] = []) {
   const from = { group: GATEWAY_GROUP, kind, namespace: route.namespace ?? 'default' };
+  ignoredRuleFields(ctx, route, r, i, ignored);
   const timeouts = (r.timeouts ?? {}) as Obj;
   const retry = retryOf(r.retry as Obj | undefined);
   const sp = sessionPersistenceOf(r.sessionPersistence as Obj | undefined, `edgion-session-${route.name}-${i}`);
@@ -132,6 +159,8 @@ export interface RouteStatusInput {
   ruleCount: number;
   /** The route as a whole is not acceptable (e.g. an unsupported GRPCRoute method match). */
   reject?: { reason: string; message: string };
+  /** Fields accepted without effect (`path: why`), noted in the Accepted message. */
+  ignored?: string[];
 }
 
 /** status.parents[] for any route kind. */
@@ -147,7 +176,7 @@ export function routeStatus(ctx: TranslateContext, route: ResourceView, input: R
       if (!o.accepted) conds.push(c.make('Accepted', false, o.reason, o.message));
       else if (input.reject) conds.push(c.make('Accepted', false, input.reject.reason, input.reject.message));
       else if (allRulesInvalid) conds.push(c.make('Accepted', false, 'UnsupportedValue', `every rule is invalid: ${input.invalidRules.join('; ')}`));
-      else conds.push(c.make('Accepted', true, 'Accepted', 'Route accepted'));
+      else conds.push(c.make('Accepted', true, 'Accepted', input.ignored?.length ? `Route accepted (ignored: ${input.ignored.join('; ')})` : 'Route accepted'));
       conds.push(problem ? c.make('ResolvedRefs', false, problem.reason, input.problems.map((p) => p.message).join('; ')) : c.make('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved'));
       if (input.invalidRules.length && !allRulesInvalid) conds.push(c.make('PartiallyInvalid', true, 'UnsupportedValue', `rules dropped: ${input.invalidRules.join('; ')}`));
       const programmed = o.accepted && !allRulesInvalid && !input.reject;
@@ -165,6 +194,7 @@ export function translateHttpRoutes(ctx: TranslateContext, gateways: Map<string,
     const outcomes = attachRoute(ctx, route, 'HTTPRoute', hostnames, gateways);
     const problems: FilterProblem[] = [];
     const invalidRules: string[] = [];
+    const ignored: string[] = [];
     const rules: HttpRuleIR[] = [];
     const specRules = (spec.rules ?? []) as Obj[];
     specRules.forEach((r, i) => {
@@ -176,9 +206,9 @@ export function translateHttpRoutes(ctx: TranslateContext, gateways: Map<string,
         for (const b of bad) ctx.error(route, b.slice(0, b.indexOf(':')), b.slice(b.indexOf(':') + 2));
         return;
       }
-      rules.push({ ...ruleCommon(ctx, route, 'HTTPRoute', r, i, clusters, problems), matches });
+      rules.push({ ...ruleCommon(ctx, route, 'HTTPRoute', r, i, clusters, problems, ignored), matches });
     });
-    ctx.statuses.set(route.key, routeStatus(ctx, route, { outcomes, problems, invalidRules, ruleCount: specRules.length }));
+    ctx.statuses.set(route.key, routeStatus(ctx, route, { outcomes, problems, invalidRules, ruleCount: specRules.length, ignored }));
     const attachments = outcomes.flatMap((o) => o.attachments);
     if (attachments.length === 0 || rules.length === 0) continue;
     const { annotations } = metaOf(route.obj);

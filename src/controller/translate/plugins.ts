@@ -24,6 +24,7 @@ function mirrorOf(ctx: TranslateContext, ns: string, config: Obj, clusters: Reco
     connectTimeoutMs: Number(config.connectTimeoutMs ?? 1000),
     writeTimeoutMs: Number(config.writeTimeoutMs ?? 1000),
     maxConcurrent: Number(config.maxConcurrent ?? 1024),
+    ...(config.mirrorLog === false ? { log: false as const } : {}),
   };
 }
 

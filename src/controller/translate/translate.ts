@@ -11,7 +11,7 @@ import { translateGrpcRoutes } from './grpc-routes.js';
 import { translateLinkSys, translatePluginSets, translateStreamPluginSets } from './plugins.js';
 import { translateStreamRoutes } from './stream-routes.js';
 import { translateEdgionTls } from './edgion-tls.js';
-import { translateBackendTlsPolicies } from './backend-tls.js';
+import { writeBackendTlsStatuses } from './backend-tls.js';
 import { translateAcme } from './acme.js';
 
 export type SnapshotContent = Omit<Snapshot, 'version' | 'controllerId' | 'generatedAt'>;
@@ -39,10 +39,10 @@ export function translate(input: TranslateInput): TranslateResult {
   const udpRoutes = translateStreamRoutes(ctx, 'UDPRoute', gateways, clusters);
   const tlsRoutes = translateStreamRoutes(ctx, 'TLSRoute', gateways, clusters);
   const edgionTls = translateEdgionTls(ctx, gateways, tlsBundles);
-  translateBackendTlsPolicies(ctx);
   const acmeChallenges = translateAcme(ctx);
   const pluginSets = translatePluginSets(ctx, clusters);
   const streamPluginSets = translateStreamPluginSets(ctx, clusters);
+  writeBackendTlsStatuses(ctx, [...httpRoutes, ...grpcRoutes, ...tcpRoutes, ...udpRoutes, ...tlsRoutes], clusters, pluginSets);
   writeGatewayStatuses(ctx, gatewayStates);
 
   const resources: Record<string, unknown[]> = {};

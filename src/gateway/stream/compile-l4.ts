@@ -70,6 +70,13 @@ export interface TlsListenerRuntime {
   kind: 'https' | 'terminate' | 'passthrough';
   /** Listener certificates (certificateRefs), in order. */
   policies: TlsPolicy[];
+  /**
+   * The Gateway's client certificate validation (`spec.tls.frontend`) for this listener; EdgionTls
+   * certificates without their own `clientAuth` served for names of this listener get it too.
+   */
+  clientAuth?: ClientAuthIR;
+  /** EdgionTls policy → the same policy with this listener's `clientAuth`. */
+  inherited: Map<TlsPolicy, TlsPolicy>;
   /** TLSRoutes by SNI (TLS listeners). */
   routes: HostIndex<CompiledStreamRoute>;
 }
@@ -122,14 +129,15 @@ function hashOf(...parts: (string | undefined)[]): string {
   return h.digest('hex').slice(0, 20);
 }
 
-function policyOf(bundle: TlsBundleIR, et: EdgionTlsIR | undefined, matched: TlsPolicy['matched']): TlsPolicy {
+function policyOf(bundle: TlsBundleIR, et: EdgionTlsIR | undefined, matched: TlsPolicy['matched'], gatewayAuth?: ClientAuthIR): TlsPolicy {
+  const clientAuth = et?.clientAuth ?? gatewayAuth;
   return {
-    contextKey: hashOf(bundle.certPem, bundle.keyPem, et?.minVersion, et?.maxVersion, et?.ciphers, et?.clientAuth?.caPem),
+    contextKey: hashOf(bundle.certPem, bundle.keyPem, et?.minVersion, et?.maxVersion, et?.ciphers, clientAuth?.caPem),
     bundle,
     ...(et?.minVersion ? { minVersion: et.minVersion } : {}),
     ...(et?.maxVersion ? { maxVersion: et.maxVersion } : {}),
     ...(et?.ciphers ? { ciphers: et.ciphers } : {}),
-    ...(et?.clientAuth ? { clientAuth: et.clientAuth } : {}),
+    ...(clientAuth ? { clientAuth } : {}),
     exposeClientCert: et?.exposeClientCert ?? false,
     matched,
   };
@@ -202,8 +210,8 @@ export function compileL4(runtime: GatewayRuntime): L4Runtime {
         const policies = (l.tls?.certificates ?? [])
           .map((k) => snapshot.tlsBundles[k])
           .filter((b): b is TlsBundleIR => b !== undefined)
-          .map((b) => policyOf(b, undefined, { kind: 'Gateway', ns: gw.namespace, name: gw.name, section: l.name, sv: snapshot.version }));
-        const lr: TlsListenerRuntime = { gateway: gw, listener: l, kind, policies, routes: new HostIndex() };
+          .map((b) => policyOf(b, undefined, { kind: 'Gateway', ns: gw.namespace, name: gw.name, section: l.name, sv: snapshot.version }, l.tls?.clientAuth));
+        const lr: TlsListenerRuntime = { gateway: gw, listener: l, kind, policies, routes: new HostIndex(), inherited: new Map(), ...(l.tls?.clientAuth ? { clientAuth: l.tls.clientAuth } : {}) };
         const owner = port.listeners.getOrCreate(l.hostname ?? '*', () => lr);
         if (owner === lr) tlsListeners.set(`${gw.key}#${l.name}`, lr);
         continue;
@@ -233,6 +241,12 @@ export function compileL4(runtime: GatewayRuntime): L4Runtime {
     for (const p of et.ports) {
       const port = tlsPorts.get(p);
       if (!port) continue;
+      // Without its own clientAuth, it gets the client validation of the listener owning the name.
+      if (!et.clientAuth) {
+        for (const lr of port.listeners.values()) {
+          if (lr.clientAuth && !lr.inherited.has(policy)) lr.inherited.set(policy, policyOf(bundle, et, policy.matched, lr.clientAuth));
+        }
+      }
       for (const h of et.hosts) {
         if (h.startsWith('*.')) {
           const suffix = h.slice(1);
@@ -291,8 +305,8 @@ export function compileL4(runtime: GatewayRuntime): L4Runtime {
 /** The certificate policy for `name` on a TLS port: EdgionTls (exact, longest wildcard), then the listener's. */
 export function selectPolicy(port: TlsPortRuntime, name: string, listener: TlsListenerRuntime | undefined): TlsPolicy | undefined {
   const exact = port.edgionExact.get(name);
-  if (exact) return exact;
-  for (const w of port.edgionWildcards) if (name.length > w.suffix.length && name.endsWith(w.suffix)) return w.policy;
+  if (exact) return listener?.inherited.get(exact) ?? exact;
+  for (const w of port.edgionWildcards) if (name.length > w.suffix.length && name.endsWith(w.suffix)) return listener?.inherited.get(w.policy) ?? w.policy;
   if (!listener || listener.policies.length === 0) return undefined;
   const ps = listener.policies;
   if (ps.length === 1) return ps[0];

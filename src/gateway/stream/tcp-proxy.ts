@@ -11,6 +11,7 @@ import type { Balancers } from '../upstream/balancer.js';
 import type { CompiledStreamRoute } from './compile-l4.js';
 import { proxyV1, proxyV2 } from './proxy-protocol.js';
 import { tcpLine, type StreamLogs, type StreamMetrics } from './stream-observe.js';
+import { checkBackendIdentity } from '../upstream/backend-identity.js';
 
 export interface StreamProxyDeps {
   balancers: Balancers;
@@ -180,7 +181,7 @@ export function proxyStream(deps: StreamProxyDeps, s: StreamSession): void {
           servername: net.isIP(cluster.tls.hostname) ? undefined : cluster.tls.hostname || undefined,
           ...(cluster.tls.caPem ? { ca: cluster.tls.caPem } : {}),
           ...(cluster.tls.clientCertPem ? { cert: cluster.tls.clientCertPem, key: cluster.tls.clientKeyPem } : {}),
-          checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(cluster.tls!.hostname || ep.address, cert),
+          checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => checkBackendIdentity(cluster.tls!, ep.address, cert),
         })
       : net.connect(opts);
     upstream = sock;

@@ -40,7 +40,10 @@ export class CertStore {
     for (const port of l4.tlsPorts.values()) {
       for (const p of port.edgionExact.values()) live.add(p.contextKey);
       for (const w of port.edgionWildcards) live.add(w.policy.contextKey);
-      for (const l of port.listeners.values()) for (const p of l.policies) live.add(p.contextKey);
+      for (const l of port.listeners.values()) {
+        for (const p of l.policies) live.add(p.contextKey);
+        for (const p of l.inherited.values()) live.add(p.contextKey);
+      }
     }
     for (const key of this.contexts.keys()) if (!live.has(key)) this.contexts.delete(key);
     for (const key of this.failures.keys()) if (!live.has(key)) this.failures.delete(key);

@@ -53,6 +53,8 @@ export class Mirror {
   start(ctx: RequestContext): Promise<undefined> | undefined {
     const cluster = this.spec.cluster ? ctx.runtime.clusters.get(this.spec.cluster) : undefined;
     if (!cluster) return this.record(ctx, 'unresolved', 0), undefined;
+    // A BackendTLSPolicy that cannot be applied: the mirror is not sent (never without verified TLS).
+    if (cluster.tls?.error !== undefined) return this.record(ctx, 'unresolved', 0, undefined, cluster.tls.error), undefined;
     if (this.inFlight >= this.spec.maxConcurrent) return this.record(ctx, 'channel_full', 0), undefined;
     if (!ctx.hasBody) return this.send(ctx, cluster, null), undefined;
     const length = Number(ctx.req.headers['content-length']);
@@ -115,6 +117,7 @@ export class Mirror {
     const st = this.deps.stats;
     st.byStatus.set(status, (st.byStatus.get(status) ?? 0) + 1);
     st.durationMsSum += ms;
+    if (this.spec.log === false) return;
     this.deps.log?.write(
       JSON.stringify({
         ts: Date.now(),

@@ -2,9 +2,10 @@
 // settings, connect timeout). Pools outlive snapshots: a reload that keeps an endpoint keeps its
 // warm connections; pools of endpoints no snapshot references any more are closed gracefully.
 
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import { Pool } from 'undici';
 import type { ClusterIR, EndpointIR } from '../../ir/index.js';
+import { checkBackendIdentity } from './backend-identity.js';
 
 export interface PoolSettings {
   connectTimeoutMs: number;
@@ -44,6 +45,12 @@ export class UpstreamPools {
     const origin = `${secure ? 'https' : 'http'}://${host}:${ep.port}`;
     const tls = cluster.tls;
     const h2 = forceH2 || cluster.protocol === 'h2' || cluster.protocol === 'h2c';
+    // A BackendTLSPolicy that cannot be applied: every connection attempt fails (never plain text,
+    // never the system roots). Routes answer 502 before getting here; this guards the other paths.
+    const refused = tls?.error;
+    if (refused !== undefined) {
+      return new Pool(origin, { connections: 1, connect: (_o, cb) => cb(Object.assign(new Error(refused), { code: 'EDGION_BACKEND_TLS_POLICY' }), null) });
+    }
     return new Pool(origin, {
       connections: h2 ? 8 : 1024,
       pipelining: h2 ? 100 : 1,
@@ -60,8 +67,8 @@ export class UpstreamPools {
               cert: tls.clientCertPem,
               key: tls.clientKeyPem,
               rejectUnauthorized: true,
-              // BackendTLSPolicy validation.hostname is the name to verify, not the endpoint address.
-              checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(tls.hostname || host, cert),
+              // BackendTLSPolicy validation.hostname (or subjectAltNames) is what is verified, not the endpoint address.
+              checkServerIdentity: (host: string, cert: PeerCertificate) => checkBackendIdentity(tls, host, cert),
             }
           : {}),
       },

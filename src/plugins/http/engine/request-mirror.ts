@@ -16,13 +16,25 @@ const Schema = Type.Object(
     fraction: Type.Optional(Type.Object({ numerator: Type.Integer({ minimum: 0 }), denominator: Type.Integer({ minimum: 1, default: 100 }) })),
     connectTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
     writeTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
-    maxBufferedChunks: Type.Integer({ minimum: 1, default: 5 }),
+    // Accepted for configs written for the original; no effect here (see validate).
+    maxBufferedChunks: Type.Optional(Type.Integer({ minimum: 1 })),
     mirrorLog: Type.Boolean({ default: true }),
     maxConcurrent: Type.Integer({ minimum: 1, default: 1024 }),
-    channelFullTimeoutMs: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
+    channelFullTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   },
   { additionalProperties: true },
 );
+
+/**
+ * Options of the original's chunk queue: here a mirrored body is buffered whole (up to 1 MiB) and
+ * sent once, so there is no queue to bound or wait on. Shared with the HTTPRoute filter.
+ */
+export function mirrorOptionWarnings(c: Record<string, unknown>): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (c.maxBufferedChunks !== undefined) out.push({ path: 'maxBufferedChunks', message: 'has no effect: a mirrored body is buffered whole (up to 1 MiB), there is no chunk queue' });
+  if (c.channelFullTimeoutMs !== undefined) out.push({ path: 'channelFullTimeoutMs', message: 'has no effect: a mirror never waits; copies beyond maxConcurrent are dropped at once (channel_full)' });
+  return out;
+}
 
 export const RequestMirrorPlugin = definePlugin({
   type: 'RequestMirror',
@@ -31,7 +43,7 @@ export const RequestMirrorPlugin = definePlugin({
   validate(c) {
     if (c.fraction && c.fraction.numerator > c.fraction.denominator) return [{ path: 'fraction', message: 'numerator must not exceed denominator' }];
     if (c.percent !== undefined && c.fraction !== undefined) return [{ path: 'percent', message: 'set percent or fraction, not both' }];
-    return [];
+    return mirrorOptionWarnings(c as Record<string, unknown>).map((w) => ({ ...w, severity: 'warning' as const }));
   },
   // The gateway engine replaces this instance with the shared mirror implementation.
   create: () => ({}),
