@@ -14,6 +14,9 @@ import type { WebhookResolver } from '../../plugins/runtime/key-get.js';
 
 export interface CompiledEntry {
   type: string;
+  /** Access-log fragments of this entry, filled on first use (plugin-steps.ts stageLogsJson). */
+  logStage?: string;
+  logPrefix?: string;
   /** Position for logs: `requestPlugins[2]`. */
   where: string;
   instance: PluginInstance;

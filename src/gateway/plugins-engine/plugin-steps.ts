@@ -74,6 +74,7 @@ export class PluginRunner {
 
   private runFrom(ctx: RequestContext, set: CompiledPluginSet, start: number, depth: number): StepResult | Promise<StepResult> {
     const entries = set.request;
+    session(ctx).mark = undefined; // a new synchronous run: no earlier plugin's end to start from
     for (let i = start; i < entries.length; i++) {
       if (ctx.finished) return undefined;
       const r = this.runEntry(ctx, set, entries[i]!, depth);
@@ -87,7 +88,7 @@ export class PluginRunner {
 
   private runEntry(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, depth: number): StepResult | Promise<StepResult> {
     const s = session(ctx);
-    const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+    const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
     (ctx.pluginRuns ??= []).push(run);
     if (e.conditions) {
       const skip = e.conditions.evaluate(s, Date.now());
@@ -108,7 +109,8 @@ export class PluginRunner {
     if (e.engineStep !== undefined) return e.engineStep.run(ctx);
     const s = session(ctx);
     const stats = this.hooks.stats(e.type);
-    const t0 = performance.now();
+    // Plugins that run back to back share a clock reading: one's end is the next one's start.
+    const t0 = s.mark ?? performance.now();
     s.current = run;
     let r: RequestResult | Promise<RequestResult>;
     try {
@@ -117,10 +119,13 @@ export class PluginRunner {
       s.current = undefined;
       return this.failed(ctx, set, e, run, err, stats);
     } finally {
-      run.us = Math.round((performance.now() - t0) * 1000);
+      const t1 = performance.now();
+      run.us = Math.round((t1 - t0) * 1000);
+      s.mark = t1;
     }
     stats.record(run.us);
     if (isPromise<RequestResult>(r)) {
+      s.mark = undefined; // what follows runs after the await
       // Plugins of one request run one at a time: log() lines written while this one awaits are its own.
       return r.then(
         (v) => {
@@ -179,7 +184,7 @@ export class PluginRunner {
           if (target) runList(target, depth + 1, [...path, target.key]);
           continue;
         }
-        const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+        const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
         (ctx.pluginRuns ??= []).push(run);
         const t0 = performance.now();
         s.current = run;
@@ -213,7 +218,7 @@ export class PluginRunner {
             if (target) await runList(target, depth + 1, [...path, target.key]);
             continue;
           }
-          const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0 };
+          const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
           (ctx.pluginRuns ??= []).push(run);
           const t0 = performance.now();
           try {
@@ -350,7 +355,7 @@ function stageName(where: string): string {
 export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | undefined {
   if (!runs || runs.length === 0) return undefined;
   const n = runs.length;
-  const stageOfRun = runs.map((r) => stageName(r.where));
+  const stageOfRun = runs.map(runStage);
   const stages: string[] = [];
   for (const st of stageOfRun) if (!stages.includes(st)) stages.push(st);
   let out = '[';
@@ -366,7 +371,7 @@ export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | 
       for (let i = 0; i < n; i++) {
         const r = runs[i]!;
         if (r.set !== set || stageOfRun[i] !== st) continue;
-        out += `${first ? '' : ','}{"name":${jsonString(r.type)},"time_cost":${r.us}`;
+        out += (first ? '' : ',') + runPrefix(r) + r.us;
         if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
         if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
         if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
@@ -378,5 +383,19 @@ export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | 
     out += ']}';
   }
   return out + ']';
+}
+
+function runStage(r: PluginRun): string {
+  const e = r.entry;
+  if (e === undefined) return stageName(r.where);
+  return (e.logStage ??= stageName(r.where));
+}
+
+/** `{"name":"KeyAuth","time_cost":` — the same for every run of an entry. */
+function runPrefix(r: PluginRun): string {
+  const make = () => `{"name":${jsonString(r.type)},"time_cost":`;
+  const e = r.entry;
+  if (e === undefined) return make();
+  return (e.logPrefix ??= make());
 }
 

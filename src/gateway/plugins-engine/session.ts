@@ -18,11 +18,15 @@ export interface PluginRun {
   skip?: string;
   log?: string[];
   outcome?: string;
+  /** The compiled entry that ran (its access-log fragments are computed once, on it). */
+  entry?: { logStage?: string; logPrefix?: string };
 }
 
 export class PluginSessionImpl implements PluginSession {
   /** The run currently executing (for log()). */
   current: PluginRun | undefined;
+  /** When the last synchronously run request plugin ended (performance.now()), within one run. */
+  mark: number | undefined = undefined;
 
   constructor(private readonly ctx: RequestContext) {}
 
