@@ -76,6 +76,7 @@ before(async () => {
         route('noretry', 'noretry.test', 'one'),
         route('sticky', 'sticky.test', 'rr', '\n      sessionPersistence: { sessionName: edgion-sticky, type: Cookie }'),
         route('sticky-h', 'stickyh.test', 'rr', '\n      sessionPersistence: { sessionName: x-session, type: Header }'),
+        route('sticky-idle', 'stickyidle.test', 'rr', '\n      sessionPersistence: { sessionName: edgion-idle, type: Cookie, idleTimeout: 30s }'),
       ].join('---\n'),
     },
   });
@@ -155,6 +156,27 @@ test('session persistence by cookie keeps a client on one endpoint', async () =>
     assert.equal(r.json.server, first.json.server);
     assert.equal(r.headers['set-cookie'], undefined, 'an existing session is not re-issued');
   }
+});
+
+test('session persistence with idleTimeout: each use renews the cookie; an idle session is replaced', async () => {
+  const cookieOf = (h: unknown) => /edgion-idle=([^;]+)/.exec(String(h ?? ''))?.[1];
+  const first = await request({ port, host: 'stickyidle.test', path: '/s' });
+  const v1 = cookieOf(first.headers['set-cookie']);
+  assert.match(v1 ?? '', /^[\w-]+\.[0-9a-z]+\.[0-9a-z]+$/, 'the value carries when the session began and was last used');
+  const [id, began] = v1!.split('.');
+  const again = await request({ port, host: 'stickyidle.test', path: '/s', headers: { cookie: `edgion-idle=${v1}` } });
+  assert.equal(again.json.server, first.json.server);
+  const v2 = cookieOf(again.headers['set-cookie']);
+  assert.ok(v2, 'a used session is renewed');
+  assert.equal(v2!.split('.')[0], id);
+  assert.equal(v2!.split('.')[1], began, 'the session keeps its start');
+  // Last used 60 s ago (> 30 s): no longer pinned, a new session starts.
+  const now = Math.floor(Date.now() / 1000);
+  const stale = `${id}.${(now - 100).toString(36)}.${(now - 60).toString(36)}`;
+  const after = await request({ port, host: 'stickyidle.test', path: '/s', headers: { cookie: `edgion-idle=${stale}` } });
+  const v3 = cookieOf(after.headers['set-cookie']);
+  assert.ok(v3, 'a new session cookie');
+  assert.ok(parseInt(v3!.split('.')[1]!, 36) >= now - 1, 'the new session begins now');
 });
 
 test('session persistence by header', async () => {

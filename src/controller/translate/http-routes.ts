@@ -120,8 +120,6 @@ function ignoredRuleFields(ctx: TranslateContext, route: ResourceView, r: Obj, i
     ctx.warn(route, path, why);
     ignored.push(`${path}: ${why}`);
   };
-  const sp = r.sessionPersistence as Obj | undefined;
-  if (sp?.idleTimeout !== undefined) note(`spec.rules[${i}].sessionPersistence.idleTimeout`, 'not enforced: a session stays pinned to its endpoint however long it is idle (until the endpoint goes away or the cookie expires)');
   const mirrors = (filters: unknown, path: string) =>
     ((filters ?? []) as Obj[]).forEach((f, fi) => {
       if (f.type !== 'RequestMirror') return;

@@ -104,6 +104,8 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   /** Session persistence: the endpoint a session cookie/header points at; whether it was honoured. */
   sessionEndpoint: EndpointIR | undefined;
   sessionPinned: boolean | undefined;
+  /** When the pinned session began (seconds), kept when its cookie or header is renewed. */
+  sessionStartedSec: number | undefined;
   /** An attempt is being dropped to retry (its abort must not end the request). */
   retrying = false;
   /** Set for Upgrade (WebSocket) requests. */

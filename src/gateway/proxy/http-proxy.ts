@@ -271,9 +271,12 @@ export class HttpProxy implements ProxyCallbacks {
   /** The backend and endpoint a session cookie or header points at, if they are still there and healthy. */
   private sessionTarget(ctx: RequestContext, rule: CompiledRule): { backend: CompiledBackend; ep: EndpointIR } | undefined {
     const sp = rule.sessionPersistence!;
-    const value = sp.type === 'Header' ? ctx.upHeaders.get(sp.name.toLowerCase()) : cookieValue(ctx.upHeaders.get('cookie'), sp.name);
+    const raw = sp.type === 'Header' ? ctx.upHeaders.get(sp.name.toLowerCase()) : cookieValue(ctx.upHeaders.get('cookie'), sp.name);
     ctx.sessionPinned = false;
-    if (!value) return undefined;
+    if (!raw) return undefined;
+    const session = parseSession(raw, sp, Math.floor(Date.now() / 1000));
+    if (session === undefined) return undefined; // expired (idle or absolute timeout): pick anew
+    const value = session.value;
     for (const b of rule.backends) {
       const cluster = b.ref.cluster ? ctx.runtime.clusters.get(b.ref.cluster) : undefined;
       if (!cluster) continue;
@@ -281,6 +284,7 @@ export class HttpProxy implements ProxyCallbacks {
       if (ep && ep.ready && this.deps.balancers.get(cluster) && this.isHealthy(cluster, ep)) {
         ctx.sessionEndpoint = ep;
         ctx.sessionPinned = true;
+        ctx.sessionStartedSec = session.startedSec;
         return { backend: b, ep };
       }
     }
@@ -452,7 +456,9 @@ export class HttpProxy implements ProxyCallbacks {
       if (HOP_BY_HOP.has(k) || (extra !== undefined && extra.includes(k))) continue;
       headers[k] = upstreamHeaders[k];
     }
-    if (ctx.sessionPinned === false && ctx.rule?.sessionPersistence) this.setSessionAffinity(ctx, headers, a.endpoint);
+    const sp = ctx.rule?.sessionPersistence;
+    // A new session, or (with an idle timeout) a used one whose last-use time moves on.
+    if (sp !== undefined && (ctx.sessionPinned === false || (ctx.sessionPinned === true && sp.idleTimeoutMs))) this.setSessionAffinity(ctx, headers, a.endpoint);
     const plugins = this.deps.plugins;
     let finalStatus = status;
     if (plugins !== undefined && ctx.pluginSets !== undefined) {
@@ -657,13 +663,20 @@ export class HttpProxy implements ProxyCallbacks {
   /** Session persistence: a new session is pinned to the endpoint that served it. */
   private setSessionAffinity(ctx: RequestContext, headers: ResponseHeaders, ep: EndpointIR): void {
     const sp = ctx.rule!.sessionPersistence!;
-    const value = sessionValue(ctx.cluster!, ep);
+    let value = sessionValue(ctx.cluster!, ep);
+    const now = Math.floor(Date.now() / 1000);
+    const started = ctx.sessionPinned ? (ctx.sessionStartedSec ?? now) : now;
+    if (sp.idleTimeoutMs || (sp.absoluteTimeoutMs && (sp.type === 'Header' || sp.lifetime !== 'Permanent'))) {
+      // The gateway enforces the timeouts itself: the value carries when the session began and was last used.
+      value += `.${started.toString(36)}.${now.toString(36)}`;
+    }
     if (sp.type === 'Header') {
       headers[sp.name.toLowerCase()] = value;
       return;
     }
     let cookie = `${sp.name}=${value}; Path=/; HttpOnly`;
-    if (sp.lifetime === 'Permanent' && sp.absoluteTimeoutMs) cookie += `; Max-Age=${Math.floor(sp.absoluteTimeoutMs / 1000)}`;
+    // A renewed cookie keeps the session's original expiry.
+    if (sp.lifetime === 'Permanent' && sp.absoluteTimeoutMs) cookie += `; Max-Age=${Math.max(0, Math.floor(sp.absoluteTimeoutMs / 1000) - (now - started))}`;
     const cur = headers['set-cookie'];
     headers['set-cookie'] = cur === undefined ? cookie : Array.isArray(cur) ? [...cur, cookie] : [cur, cookie];
   }
@@ -849,6 +862,23 @@ function hashKeyFor(ctx: RequestContext, cluster: ClusterIR): string | undefined
     default:
       return ctx.remoteAddr || ctx.clientAddr;
   }
+}
+
+/**
+ * A session cookie or header value: `<endpoint id>` or `<endpoint id>.<began>.<last used>` (seconds,
+ * base 36) when the route has timeouts the gateway enforces. Undefined when a timeout has passed.
+ * The times come back from the client: a forged one only changes that client's own stickiness.
+ */
+export function parseSession(raw: string, sp: { idleTimeoutMs?: number | undefined; absoluteTimeoutMs?: number | undefined }, nowSec: number): { value: string; startedSec?: number } | undefined {
+  const dot = raw.indexOf('.');
+  if (dot === -1) return sp.idleTimeoutMs ? undefined : { value: raw };
+  const [value, began, used] = raw.split('.');
+  const startedSec = parseInt(began ?? '', 36);
+  const usedSec = parseInt(used ?? '', 36);
+  if (!value || !Number.isFinite(startedSec) || !Number.isFinite(usedSec)) return undefined;
+  if (sp.idleTimeoutMs && (nowSec - usedSec) * 1000 > sp.idleTimeoutMs) return undefined;
+  if (sp.absoluteTimeoutMs && (nowSec - startedSec) * 1000 > sp.absoluteTimeoutMs) return undefined;
+  return { value, startedSec };
 }
 
 /** Opaque session value for an endpoint of a cluster (no address leaks to clients). */
