@@ -221,6 +221,7 @@ export class HttpsPortServer implements PortServer {
       socket.authorized = v.ok && v.cert !== undefined;
       if (!v.ok) verdictError = v.error;
       else if (v.cert) log.push(`client certificate ${v.cert.subject}`);
+      else if (v.untrusted !== undefined) log.push(`client certificate not trusted, connection allowed (AllowInsecureFallback): ${v.untrusted}`);
       else log.push('no client certificate (optional)');
     }
     const details = { protocol: socket.getProtocol(), cipher: socket.getCipher()?.name, alpn: socket.alpnProtocol, ...(info.clientCert ? { clientCert: info.clientCert } : {}) };

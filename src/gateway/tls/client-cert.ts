@@ -10,6 +10,8 @@ export interface ClientCertVerdict {
   ok: boolean;
   error?: string;
   cert?: ClientCertInfo;
+  /** AllowInsecureFallback let a connection in whose certificate failed: why it failed. */
+  untrusted?: string;
 }
 
 /** SANs as the reference renders them: DNS names as-is, `IP:`, `email:`, `uri:`. */
@@ -67,7 +69,7 @@ export function checkClientCertificate(socket: TLSSocket, auth: ClientAuthIR): C
   const v = verdict(socket, auth);
   // AllowInsecureFallback (Gateway spec.tls.frontend): the connection goes on, but a certificate
   // that failed is not reported as verified (no `cert`, so the socket is not marked authorized).
-  if (auth.mode === 'InsecureFallback' && !v.ok) return { ok: true };
+  if (auth.mode === 'InsecureFallback' && !v.ok) return { ok: true, ...(v.error !== undefined ? { untrusted: v.error } : {}) };
   return v;
 }
 
