@@ -121,6 +121,9 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   status = 0;
   errors: string[] | undefined;
   responseBytes = 0;
+  /** Upstream Content-Length when small (-1 otherwise), and a whole body held for end(). */
+  smallBodyLength = -1;
+  heldBody: Buffer | undefined;
   finished = false;
   /** The upstream response is being streamed to the client. */
   streaming = false;

@@ -494,6 +494,13 @@ export class HttpProxy implements ProxyCallbacks {
     ctx.status = status;
     ctx.streaming = true;
     if (ctx.bodyFilters !== undefined) delete headers['content-length']; // filters may change the length
+    else {
+      const cl = headers['content-length'];
+      if (typeof cl === 'string' && cl.length <= 5) {
+        const n = Number(cl);
+        if (n > 0 && n <= SMALL_BODY) ctx.smallBodyLength = n;
+      }
+    }
     try {
       ctx.res.writeHead(status, headers as Record<string, string | string[]>);
     } catch (err) {
@@ -527,6 +534,16 @@ export class HttpProxy implements ProxyCallbacks {
     a.bytes += chunk.length;
     if (ctx.bodyFilters !== undefined) return this.filterChunk(ctx, chunk);
     ctx.responseBytes += chunk.length;
+    // A small body that arrives whole is sent with end(): head and body leave in one write, with
+    // less work in node:http than write() then end().
+    if (chunk.length === ctx.smallBodyLength && a.bytes === chunk.length) {
+      ctx.heldBody = chunk;
+      return;
+    }
+    if (ctx.heldBody !== undefined) {
+      ctx.res.write(ctx.heldBody);
+      ctx.heldBody = undefined;
+    }
     if (!ctx.res.write(chunk)) {
       const c = ctx.controller;
       if (c !== undefined) {
@@ -587,7 +604,11 @@ export class HttpProxy implements ProxyCallbacks {
       }
       if (any) ctx.res.addTrailers(t);
     }
-    ctx.res.end();
+    const held = ctx.heldBody;
+    if (held !== undefined) {
+      ctx.heldBody = undefined;
+      ctx.res.end(held);
+    } else ctx.res.end();
     this.finish(ctx);
   }
 
@@ -842,6 +863,8 @@ function tunnel(a: Duplex, b: Duplex, idleMs: number, done: (reason?: string) =>
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRY_BUFFER_BYTES = 64 * 1024;
+/** Bodies up to this size that arrive in one piece are sent together with the end of the response. */
+const SMALL_BODY = 16 * 1024;
 
 function endAttempt(a: import('./context.js').UpstreamAttempt): void {
   a.endedAt = performance.now();
