@@ -92,7 +92,10 @@ export class PluginRunner {
     (ctx.pluginRuns ??= []).push(run);
     if (e.conditions) {
       const skip = e.conditions.evaluate(s, Date.now());
-      if (isPromise<string | undefined>(skip)) return skip.then((why) => (why ? ((run.skip = why), undefined) : this.invoke(ctx, set, e, run, depth)));
+      if (isPromise<string | undefined>(skip)) {
+        s.mark = undefined; // the plugin starts after the await: its clock starts then
+        return skip.then((why) => (why ? ((run.skip = why), undefined) : this.invoke(ctx, set, e, run, depth)));
+      }
       if (skip) {
         run.skip = skip;
         return undefined;
