@@ -394,7 +394,13 @@ export class HttpProxy implements ProxyCallbacks {
     };
     // TLS upstream (BackendTLSPolicy): SNI is the policy's hostname, not the request's Host.
     const upTls = ctx.cluster?.tls;
-    if (upTls !== undefined && upTls.hostname) (opts as { servername?: string }).servername = upTls.hostname;
+    if (upTls !== undefined) {
+      if (upTls.hostname) (opts as { servername?: string }).servername = upTls.hostname;
+    } else {
+      // Plain HTTP has no SNI; naming it spares undici deriving one from the Host header on every
+      // request (an IPv4 and an IPv6 regex for each DNS name).
+      (opts as { servername?: string }).servername = ep.address;
+    }
     try {
       pool.dispatch(opts, ctx);
     } catch (err) {
