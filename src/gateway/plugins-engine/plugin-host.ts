@@ -17,6 +17,8 @@ export interface CompiledEntry {
   /** Access-log fragments of this entry, filled on first use (plugin-steps.ts stageLogsJson). */
   logStage?: string;
   logPrefix?: string;
+  /** This plugin type's counters, found on first run. */
+  stats?: import('../observe/metrics.js').PluginStats;
   /** Position for logs: `requestPlugins[2]`. */
   where: string;
   instance: PluginInstance;

@@ -13,6 +13,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { LinkSysIR } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
+import { jsonPath } from '../../shared/json-path.js';
 import type { PluginSession, SharedCounters } from '../../plugins/runtime/define-plugin.js';
 import type { KeyGet, WebhookResolver } from '../../plugins/runtime/key-get.js';
 import { normalizeWebhookConfig, type WebhookConfig } from '../../plugins/runtime/webhook-config.js';
@@ -56,20 +57,6 @@ function render(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** A dot path into parsed JSON; numeric segments index arrays. */
-export function jsonPath(doc: unknown, path: string): unknown {
-  let cur = doc;
-  for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    if (Array.isArray(cur)) {
-      if (!/^\d+$/.test(seg)) return undefined;
-      cur = cur[Number(seg)];
-    } else {
-      cur = Object.hasOwn(cur, seg) ? (cur as Record<string, unknown>)[seg] : undefined;
-    }
-  }
-  return cur;
-}
 
 /** The value `extract` names in a webhook answer; undefined when missing or empty. */
 export function extractValue(answer: WebhookAnswer, extract: KeyGet['extract']): string | undefined {

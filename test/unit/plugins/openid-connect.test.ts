@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createCipheriv, createHash } from 'node:crypto';
 import { builtinRegistry } from '../../../src/plugins/registry.js';
 import { OpenidConnect } from '../../../src/plugins/http/security/openid-connect.js';
-import { claimAt, renderClaim, seal, sessionKey, unseal } from '../../../src/plugins/http/security/oidc-session.js';
+import { claimAt } from '../../../src/shared/json-path.js';
+import { renderClaim, seal, sessionKey, unseal } from '../../../src/plugins/http/security/oidc-session.js';
 import { FakeSession } from '../../helpers/fake-session.js';
 import { fakeDeps } from './security-deps.js';
 

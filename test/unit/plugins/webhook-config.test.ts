@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalizeWebhookConfig, webhookConfigProblems } from '../../../src/plugins/runtime/webhook-config.js';
-import { extractValue, jsonPath, retryDelay, type WebhookAnswer } from '../../../src/gateway/plugins-engine/webhook.js';
+import { jsonPath } from '../../../src/shared/json-path.js';
+import { extractValue, retryDelay, type WebhookAnswer } from '../../../src/gateway/plugins-engine/webhook.js';
 import { pluginConfigValidator } from '../../../src/controller/validate/plugin-configs.js';
 import { registry } from './plugin-test-kit.js';
 

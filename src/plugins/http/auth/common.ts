@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import type { PluginDeps, PluginReply, PluginSession } from '../../runtime/define-plugin.js';
 import { authFailure, CONSUMER, delayed } from '../../runtime/auth-reply.js';
+import { claimAt } from '../../../shared/json-path.js';
 
 // ---------------------------------------------------------------------------------------------
 // Schema pieces
@@ -233,23 +234,6 @@ export function renderValue(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** A claim by name (exact key first, so `https://x/roles` works), else by dotted path. */
-export function valueAtPath(doc: unknown, path: string): unknown {
-  if (doc === null || typeof doc !== 'object') return undefined;
-  const rec = doc as Record<string, unknown>;
-  if (Object.hasOwn(rec, path)) return rec[path];
-  let cur: unknown = doc;
-  for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    if (Array.isArray(cur)) {
-      if (!/^\d+$/.test(seg)) return undefined;
-      cur = cur[Number(seg)];
-    } else {
-      cur = Object.hasOwn(cur, seg) ? (cur as Record<string, unknown>)[seg] : undefined;
-    }
-  }
-  return cur;
-}
 
 export interface HeaderMapping {
   path: string;
@@ -278,7 +262,7 @@ export function applyHeaderMappings(s: PluginSession, doc: unknown, maps: readon
   const skipped: string[] = [];
   let total = 0;
   for (const m of maps) {
-    const rendered = renderValue(valueAtPath(doc, m.path));
+    const rendered = renderValue(claimAt(doc, m.path));
     if (rendered === undefined) {
       s.removeHeader(m.header);
       continue;

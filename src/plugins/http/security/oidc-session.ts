@@ -54,16 +54,6 @@ export function renderClaim(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** `a.b.c` inside an object. */
-export function claimAt(claims: Record<string, unknown>, path: string): unknown {
-  if (path in claims) return claims[path];
-  let cur: unknown = claims;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
 
 /** Header values must not carry control characters (CR, LF, NUL...). */
 export function safeHeaderValue(v: string): string {

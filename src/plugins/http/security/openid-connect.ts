@@ -10,7 +10,8 @@ import { createRemoteJWKSet, customFetch as joseFetch, decodeProtectedHeader, jw
 import { Agent, fetch as undiciFetch } from 'undici';
 import { definePlugin, type PluginDeps, type PluginProblem, type PluginReply, type PluginSession } from '../../runtime/define-plugin.js';
 import { authFailure, delayed } from '../../runtime/auth-reply.js';
-import { claimAt, cookieString, renderClaim, safeHeaderValue, seal, sessionKey, tokenScopes, unseal, type CookieAttrs } from './oidc-session.js';
+import { claimAt } from '../../../shared/json-path.js';
+import { cookieString, renderClaim, safeHeaderValue, seal, sessionKey, tokenScopes, unseal, type CookieAttrs } from './oidc-session.js';
 
 const SecretRef = Type.Object({ name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String({ minLength: 1 })) });
 const AuthMethod = Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { default: 'client_secret_basic' });
