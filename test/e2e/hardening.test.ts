@@ -14,6 +14,7 @@ import { request, waitFor } from '../helpers/http.js';
 let e: Edgion;
 let echo: EchoServer;
 let hop: http.Server;
+let evil: net.Server;
 let port: number;
 let connPort: number;
 
@@ -46,6 +47,27 @@ before(async () => {
     res.end('ok');
   });
   await new Promise<void>((r) => hop.listen(0, '127.0.0.1', r));
+  // An upstream that answers with broken or smuggling framing, chosen by the request path.
+  evil = net.createServer((sock) => {
+    sock.on('error', () => undefined);
+    sock.once('data', (d) => {
+      const path = /^GET (\S+)/.exec(d.toString('latin1'))?.[1] ?? '';
+      const answers: Record<string, string> = {
+        '/cl-te': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        '/two-cl': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\nok',
+        '/fold': 'HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 2\r\n\r\nok',
+        '/space': 'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok',
+        '/garbage': 'SPDY/9 what\r\n\r\n',
+        '/nul': 'HTTP/1.1 200 OK\r\nX-Bad: a\u0000b\r\nContent-Length: 2\r\n\r\nok',
+        '/extra': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged',
+        '/cut': 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc',
+      };
+      const answer = answers[path] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+      if (path === '/cut') return void sock.end(answer);
+      sock.write(answer);
+    });
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
   port = await freePort();
   connPort = await freePort();
   const cls = `apiVersion: gateway.networking.k8s.io/v1
@@ -63,6 +85,7 @@ spec:
   securityProtect: { maxHeaderCount: 20, maxConnections: 3 }
 `;
   const hopPort = (hop.address() as AddressInfo).port;
+  const evilPort = (evil.address() as AddressInfo).port;
   e = await Edgion.start({
     conf: {
       'all.yaml': [
@@ -71,8 +94,10 @@ spec:
         yaml.gateway('gw-conn', [{ name: 'http', port: connPort }]),
         yaml.service('echo', echo.port),
         yaml.service('hop', hopPort),
+        yaml.service('evil', evilPort),
         `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: r, namespace: default }\nspec:\n  parentRefs: [{ name: gw }, { name: gw-conn }]\n  hostnames: ["h.test"]\n  rules:\n    - backendRefs: [{ name: echo, port: ${echo.port} }]\n`,
         `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: hop, namespace: default }\nspec:\n  parentRefs: [{ name: gw }]\n  hostnames: ["hop.test"]\n  rules:\n    - backendRefs: [{ name: hop, port: ${hopPort} }]\n`,
+        `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: evil, namespace: default }\nspec:\n  parentRefs: [{ name: gw }]\n  hostnames: ["evil.test"]\n  rules:\n    - backendRefs: [{ name: evil, port: ${evilPort} }]\n`,
       ].join('---\n'),
     },
   });
@@ -82,6 +107,7 @@ after(async () => {
   await e?.stop();
   await echo?.close();
   hop?.close();
+  evil?.close();
 });
 
 const seen = (path: string) => echo.seen.filter((s) => s.path === path).length;
@@ -142,4 +168,31 @@ test('the connection limit closes connections over it; the gateway keeps serving
   for (const s of socks) s.destroy();
   assert.ok(await waitFor(async () => (await request({ port: connPort, host: 'h.test', path: '/after' })).status === 200, 3000));
   assert.equal((await request({ port, host: 'h.test', path: '/still-fine' })).status, 200);
+});
+
+test('an upstream answer with broken or smuggling framing is a 502, named in the log; the next request is clean', async () => {
+  for (const path of ['/cl-te', '/two-cl', '/fold', '/space', '/garbage', '/nul']) {
+    const r = await request({ port, host: 'evil.test', path });
+    assert.equal(r.status, 502, `${path}: ${r.body}`);
+    assert.match(r.body, /evil/, `${path}: the body names the backend`);
+  }
+  // Bytes after a complete answer never become the answer to another request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 3; i++) {
+    const r = await request({ port, host: 'evil.test', path: '/extra', agent });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ok');
+  }
+  agent.destroy();
+  // A body cut short after the head went out: the client connection is cut, not completed.
+  const cut = await raw(port, 'GET /cut HTTP/1.1\r\nHost: evil.test\r\n\r\n', 3000);
+  assert.equal(statusOf(cut.text), 200);
+  assert.equal(cut.closed, true);
+  assert.equal((await request({ port, host: 'h.test', path: '/after-evil' })).status, 200);
+  const lines = await waitFor(async () => {
+    const l = e.accessLog().filter((x) => x.request_info?.host === 'evil.test' && x.request_info?.path === '/two-cl');
+    return l.length ? l : undefined;
+  });
+  const attempt = lines![0].backend_context.upstreams[0];
+  assert.match(String(attempt.err), /conflicting Content-Length/);
 });

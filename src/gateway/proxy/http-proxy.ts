@@ -514,7 +514,10 @@ export class HttpProxy implements ProxyCallbacks {
       ctx.streaming = false;
       this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'upstream response has an invalid header');
       ctx.controller?.abort(err as Error);
-      return this.fail(ctx, 502, 'upstream sent an invalid response header', GatewayError.UpstreamError);
+      const c = ctx.cluster;
+      const ep = ctx.currentAttempt?.endpoint;
+      const who = `${c ? `${c.namespace}/${c.name}` : 'upstream'}${ep ? ` (${ep.address}:${ep.port})` : ''}`;
+      return this.fail(ctx, 502, `${who} sent an invalid response header`, GatewayError.UpstreamError);
     }
   }
 
