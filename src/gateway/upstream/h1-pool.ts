@@ -403,6 +403,18 @@ function isStaleClose(err: Error): boolean {
   return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
+/** Headers given as an object, as the flat [name, value, ...] list. */
+function flatten(h: Record<string, string | string[] | undefined>): string[] {
+  const out: string[] = [];
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) out.push(k, one);
+    else out.push(k, v);
+  }
+  return out;
+}
+
 /** The request line and header block; throws when a method, target, name or value cannot be sent. */
 function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | string | null | undefined, defaultHost: string): string {
   const method = o.method;
@@ -412,8 +424,11 @@ function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | st
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = false;
   let length: string | undefined;
-  const h = o.headers as string[] | Record<string, string | string[] | undefined> | null | undefined;
-  const add = (name: string, value: string) => {
+  const given = o.headers as string[] | Record<string, string | string[] | undefined> | null | undefined;
+  const h = given == null ? [] : Array.isArray(given) ? given : flatten(given);
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    const value = h[i + 1]!;
     let lower = SENDABLE_NAMES.get(name);
     if (lower === undefined) {
       if (!TOKEN_RE.test(name)) throw new UpstreamClientError(`invalid header name ${JSON.stringify(name)}`, 'UND_ERR_INVALID_ARG');
@@ -423,22 +438,12 @@ function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | st
     // Framing is this client's: it writes Content-Length / Transfer-Encoding itself.
     if (lower === 'content-length') {
       length = value;
-      return;
+      continue;
     }
-    if (lower === 'transfer-encoding' || lower === 'connection' || lower === 'keep-alive') return;
+    if (lower === 'transfer-encoding' || lower === 'connection' || lower === 'keep-alive') continue;
     if (BAD_VALUE_RE.test(value)) throw new UpstreamClientError(`invalid value for header ${name}`, 'UND_ERR_INVALID_ARG');
     if (lower === 'host') host = true;
     head += `${name}: ${value}\r\n`;
-  };
-  if (Array.isArray(h)) {
-    for (let i = 0; i < h.length; i += 2) add(h[i]!, h[i + 1]!);
-  } else if (h != null) {
-    for (const k in h) {
-      const v = h[k];
-      if (v === undefined) continue;
-      if (Array.isArray(v)) for (const one of v) add(k, one);
-      else add(k, v);
-    }
   }
   if (!host) head += `host: ${defaultHost}\r\n`;
   if (body == null) {

@@ -328,8 +328,12 @@ export class H1ResponseParser {
     }
 
     const conn = headers.connection;
-    const connTokens = conn === undefined ? undefined : listTokens(conn);
-    this.keepAlive = minor === 1 ? !connTokens?.includes('close') : connTokens?.includes('keep-alive') === true;
+    if (conn === undefined) this.keepAlive = minor === 1;
+    else if (typeof conn === 'string' && conn.length === 10 && conn.toLowerCase() === 'keep-alive') this.keepAlive = true;
+    else {
+      const tokens = listTokens(conn);
+      this.keepAlive = minor === 1 ? !tokens.includes('close') : tokens.includes('keep-alive') && !tokens.includes('close');
+    }
     const ka = headers['keep-alive'];
     if (ka !== undefined) {
       const m = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(typeof ka === 'string' ? ka : ka.join(','));
