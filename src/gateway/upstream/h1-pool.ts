@@ -305,15 +305,16 @@ class H1Connection implements ResponseSink {
       return this.destroy(err as Error);
     }
     this.parsing = false;
-    if (used < d.length && !this.closed) {
-      if (this.req === r && r.paused) {
-        this.pending = d.subarray(used);
-        this.socket.pause();
-      } else {
-        // Bytes after a complete response (no pipelining here): the connection is out of step.
-        this.destroy(undefined);
-      }
+    if (this.closed) return;
+    if (this.req === r && r.paused) {
+      // Stop reading now, also when this buffer was used up: otherwise the next one would be
+      // read only to be held (and copied) until the handler resumes.
+      if (used < d.length) this.pending = d.subarray(used);
+      this.socket.pause();
+      return;
     }
+    // Bytes after a complete response (no pipelining here): the connection is out of step.
+    if (used < d.length) this.destroy(undefined);
   }
 
   resumeReading(): void {
@@ -322,7 +323,7 @@ class H1Connection implements ResponseSink {
     this.pending = undefined;
     if (pending !== undefined) this.feed(pending);
     else if (this.req !== undefined) this.feed(EMPTY); // a response complete but for its end
-    if (this.pending !== undefined || this.closed) return;
+    if (this.pending !== undefined || this.closed || this.req?.paused) return; // paused again meanwhile
     if (this.eofSeen) this.onEnd();
     else this.socket.resume();
   }
