@@ -139,10 +139,13 @@ class H1Connection implements ResponseSink {
     const socket = connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
     this.socket = socket;
     this.parser = new H1ResponseParser(this, o.maxHeadBytes === undefined ? undefined : { maxHeadBytes: o.maxHeadBytes });
-    this.connectTimer = setTimeout(() => {
-      this.connectTimer = undefined;
-      this.destroy(new UpstreamClientError(`connect timeout (${o.connectTimeoutMs} ms) to ${o.host}:${o.port}`, 'UND_ERR_CONNECT_TIMEOUT'));
-    }, o.connectTimeoutMs);
+    // 0 means no connect timeout (as for undici).
+    if (o.connectTimeoutMs > 0) {
+      this.connectTimer = setTimeout(() => {
+        this.connectTimer = undefined;
+        this.destroy(new UpstreamClientError(`connect timeout (${o.connectTimeoutMs} ms) to ${o.host}:${o.port}`, 'UND_ERR_CONNECT_TIMEOUT'));
+      }, o.connectTimeoutMs);
+    }
     socket.once('connect', () => {
       this.connected = true;
       if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
@@ -185,13 +188,20 @@ class H1Connection implements ResponseSink {
       r.sent = true;
     } else {
       socket.write(head, 'latin1');
-      this.pump(r, body, head.endsWith('transfer-encoding: chunked\r\n\r\n'));
+      const declared = /\r\ncontent-length: (\d+)\r\n/.exec(head);
+      this.pump(r, body, declared === null ? -1 : Number(declared[1]));
     }
   }
 
-  /** Streams a request body with backpressure both ways; chunked when its length is unknown. */
-  private pump(r: H1Request, body: Readable, chunked: boolean): void {
+  /**
+   * Streams a request body with backpressure both ways: chunked when its length is unknown
+   * (`length` -1), else exactly `length` bytes (a body that turns out longer or shorter fails the
+   * request and closes the connection: the framing the backend was promised would be wrong).
+   */
+  private pump(r: H1Request, body: Readable, length: number): void {
     const socket = this.socket;
+    const chunked = length < 0;
+    let left = length;
     const onDrain = () => body.resume();
     const onData = (chunk: Buffer) => {
       if (r.settled || r.conn !== this) return;
@@ -204,7 +214,11 @@ class H1Connection implements ResponseSink {
         socket.write(chunk);
         ok = socket.write('\r\n', 'latin1');
         socket.uncork();
-      } else ok = socket.write(chunk);
+      } else {
+        left -= chunk.length;
+        if (left < 0) return onError();
+        ok = socket.write(chunk);
+      }
       if (!ok) {
         body.pause();
         socket.once('drain', onDrain);
@@ -213,6 +227,7 @@ class H1Connection implements ResponseSink {
     const onEnd = () => {
       cleanup();
       if (r.settled || r.conn !== this) return;
+      if (!chunked && left !== 0) return onError();
       if (chunked) socket.write('0\r\n\r\n', 'latin1');
       r.sent = true;
       r.lastTick = this.pool.tick;
@@ -220,7 +235,8 @@ class H1Connection implements ResponseSink {
     const onError = () => {
       cleanup();
       if (r.settled) return;
-      this.destroy(new UpstreamClientError('the client request body failed before it was complete', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+      const why = left < 0 ? `the request body is longer than its Content-Length ${length}` : 'the client request body ended before it was complete';
+      this.destroy(new UpstreamClientError(why, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
     };
     const onClose = () => {
       if (!body.readableEnded) onError();

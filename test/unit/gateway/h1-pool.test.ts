@@ -310,3 +310,29 @@ test('idle connections close after the keep-alive timeout', async () => {
   await p.close();
   srv.close();
 });
+
+test('a streamed body longer or shorter than its Content-Length fails the request; nothing wrong reaches the backend', async () => {
+  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const p = pool(srv.port);
+  const long = new PassThrough();
+  const a = send(p, { method: 'POST', body: long, headers: ['host', 'h', 'content-length', '3'] });
+  long.end('four');
+  assert.equal((await a).error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+  assert.match((await a).error!.message, /longer than its Content-Length 3/);
+  const short = new PassThrough();
+  const b = send(p, { method: 'POST', body: short, headers: ['host', 'h', 'content-length', '9'] });
+  short.end('abc');
+  assert.equal((await b).error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+  assert.equal(srv.requests.length, 0, 'no complete request reached the backend');
+  assert.equal((await send(p)).body, 'ok');
+  await p.close();
+  srv.close();
+});
+
+test('a connect timeout of 0 means none', async () => {
+  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const p = pool(srv.port, { connectTimeoutMs: 0 });
+  assert.equal((await send(p)).body, 'ok');
+  await p.close();
+  srv.close();
+});
