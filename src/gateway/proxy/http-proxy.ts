@@ -513,7 +513,8 @@ export class HttpProxy implements ProxyCallbacks {
       // An upstream header node refuses to write (invalid characters): answer 502 instead.
       ctx.streaming = false;
       this.deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'upstream response has an invalid header');
-      ctx.controller?.abort(err as Error);
+      // The reply aborts the upstream exchange itself, after the 502 is decided (an abort first
+      // would report the failure as a plain upstream error).
       const c = ctx.cluster;
       const ep = ctx.currentAttempt?.endpoint;
       const who = `${c ? `${c.namespace}/${c.name}` : 'upstream'}${ep ? ` (${ep.address}:${ep.port})` : ''}`;
