@@ -17,6 +17,7 @@ import type { AccessLog } from '../observe/access-log.js';
 import { formatAccessLine } from '../observe/access-log.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { UpstreamPools } from '../upstream/pools.js';
+import { IDEMPOTENT_METHODS } from '../upstream/h1-pool.js';
 import { endpointKey, type Balancer, type Balancers } from '../upstream/balancer.js';
 import type { UpstreamHealth } from '../upstream/health.js';
 import { cookieValue } from '../../plugins/runtime/key-get.js';
@@ -673,7 +674,7 @@ export class HttpProxy implements ProxyCallbacks {
     const retry = ctx.rule?.retry;
     if (retry === undefined || !retry.codes.includes(status) || ctx.upgrade) return false;
     if (ctx.attempts.length > retry.attempts) return false;
-    if (!IDEMPOTENT.has(ctx.upMethod) && !ctx.rule!.retryNonIdempotent) return false;
+    if (!IDEMPOTENT_METHODS.has(ctx.upMethod) && !ctx.rule!.retryNonIdempotent) return false;
     if (ctx.hasBody && ctx.requestBody === undefined) return false;
     const a = ctx.currentAttempt!;
     a.error = `retried: upstream answered ${status}`;
@@ -871,7 +872,6 @@ function tunnel(a: Duplex, b: Duplex, idleMs: number, done: (reason?: string) =>
   }
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRY_BUFFER_BYTES = 64 * 1024;
 /** Bodies up to this size that arrive in one piece are sent together with the end of the response. */
 const SMALL_BODY = 16 * 1024;

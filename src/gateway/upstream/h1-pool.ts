@@ -11,7 +11,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { H1ResponseParser, type ResponseHeaderMap, type ResponseSink } from './h1-response-parser.js';
+import { H1ResponseParser, lowerToken, type ResponseHeaderMap, type ResponseSink } from './h1-response-parser.js';
 
 export interface H1PoolOptions {
   host: string;
@@ -46,18 +46,17 @@ class UpstreamClientError extends Error {
   }
 }
 
-/** RFC 9110 token (method, header name). */
-const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field values: no CR, LF, NUL or other controls but tab. */
 const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Request target: visible characters only (no space, no controls). */
 const BAD_PATH_RE = /[^\x21-\x7e\x80-\xff]/;
-/** Header names already checked to be tokens -> lower case (the same few names come again and again). */
-const SENDABLE_NAMES = new Map<string, string>();
 /** Methods that always send a Content-Length, even for an empty body. */
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-/** Methods a stale kept-alive connection may transparently re-send on a fresh one. */
-const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/**
+ * RFC 9110 idempotent methods: a stale kept-alive connection may re-send them on a fresh one (and
+ * the proxy may retry them on a status code).
+ */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** One request: also its dispatch controller (pause, resume, abort). */
 class H1Request implements Dispatcher.DispatchController {
@@ -74,6 +73,8 @@ class H1Request implements Dispatcher.DispatchController {
   lastTick = 0;
   /** The head was already re-sent once on a fresh connection after a stale keep-alive one failed. */
   replayed = false;
+  /** A streamed body's Content-Length as sent upstream; -1: sent chunked. */
+  bodyLength = -1;
   /** Body stream listeners, removed when the request is done with the stream. */
   bodyCleanup: (() => void) | undefined;
 
@@ -125,7 +126,8 @@ class H1Connection implements ResponseSink {
   idleSinceTick = 0;
   /** From the server's Keep-Alive header, in ticks (undefined: the pool's default). */
   idleLimitTicks: number | undefined;
-  private connected = false;
+  /** The TCP connection is established (until then the connect timer, not the ticker, watches it). */
+  connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Bytes received while the request was paused, parsed on resume. */
   private pending: Buffer | undefined;
@@ -163,11 +165,10 @@ class H1Connection implements ResponseSink {
     r.conn = this;
     r.lastTick = this.pool.tick;
     this.parser.reset(r.opts.method === 'HEAD');
-    const o = r.opts;
-    const body = o.body as Buffer | Readable | string | null | undefined;
+    const body = r.opts.body as Buffer | Readable | string | null | undefined;
     let head: string;
     try {
-      head = requestHead(o, body, this.pool.hostHeader);
+      head = requestHead(r, body, this.pool.hostHeader);
     } catch (err) {
       // A header the proxy or a plugin set cannot be sent: nothing was written, the connection stays good.
       this.req = undefined;
@@ -188,18 +189,18 @@ class H1Connection implements ResponseSink {
       r.sent = true;
     } else {
       socket.write(head, 'latin1');
-      const declared = /\r\ncontent-length: (\d+)\r\n/.exec(head);
-      this.pump(r, body, declared === null ? -1 : Number(declared[1]));
+      this.pump(r, body);
     }
   }
 
   /**
    * Streams a request body with backpressure both ways: chunked when its length is unknown
-   * (`length` -1), else exactly `length` bytes (a body that turns out longer or shorter fails the
+   * (`r.bodyLength` -1), else exactly that many bytes (a body that turns out longer or shorter fails the
    * request and closes the connection: the framing the backend was promised would be wrong).
    */
-  private pump(r: H1Request, body: Readable, length: number): void {
+  private pump(r: H1Request, body: Readable): void {
     const socket = this.socket;
+    const length = r.bodyLength;
     const chunked = length < 0;
     let left = length;
     const onDrain = () => body.resume();
@@ -399,9 +400,6 @@ class H1Connection implements ResponseSink {
     r.fail(failure);
   }
 
-  get isConnected(): boolean {
-    return this.connected;
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -412,7 +410,7 @@ function closedError(r: H1Request, c: H1Connection): Error {
 
 function isReplayable(r: H1Request): boolean {
   const body = r.opts.body;
-  return REPLAYABLE.has(r.opts.method) && (body == null || typeof body === 'string' || Buffer.isBuffer(body));
+  return IDEMPOTENT_METHODS.has(r.opts.method) && (body == null || typeof body === 'string' || Buffer.isBuffer(body));
 }
 
 function isStaleClose(err: Error): boolean {
@@ -433,9 +431,10 @@ function flatten(h: Record<string, string | string[] | undefined>): string[] {
 }
 
 /** The request line and header block; throws when a method, target, name or value cannot be sent. */
-function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | string | null | undefined, defaultHost: string): string {
+function requestHead(r: H1Request, body: Buffer | Readable | string | null | undefined, defaultHost: string): string {
+  const o = r.opts;
   const method = o.method;
-  if (!TOKEN_RE.test(method)) throw new UpstreamClientError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
+  if (lowerToken(method) === undefined) throw new UpstreamClientError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
   const path = o.path;
   if (path.length === 0 || BAD_PATH_RE.test(path)) throw new UpstreamClientError(`invalid request target ${JSON.stringify(path)}`, 'UND_ERR_INVALID_ARG');
   let head = `${method} ${path} HTTP/1.1\r\n`;
@@ -446,12 +445,8 @@ function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | st
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
     const value = h[i + 1]!;
-    let lower = SENDABLE_NAMES.get(name);
-    if (lower === undefined) {
-      if (!TOKEN_RE.test(name)) throw new UpstreamClientError(`invalid header name ${JSON.stringify(name)}`, 'UND_ERR_INVALID_ARG');
-      lower = name.toLowerCase();
-      if (SENDABLE_NAMES.size < 512) SENDABLE_NAMES.set(name, lower);
-    }
+    const lower = lowerToken(name);
+    if (lower === undefined) throw new UpstreamClientError(`invalid header name ${JSON.stringify(name)}`, 'UND_ERR_INVALID_ARG');
     // Framing is this client's: it writes Content-Length / Transfer-Encoding itself.
     if (lower === 'content-length') {
       length = value;
@@ -470,8 +465,9 @@ function requestHead(o: Dispatcher.DispatchOptions, body: Buffer | Readable | st
     head += `content-length: ${Buffer.byteLength(body)}\r\n`;
   } else if (length !== undefined && /^\d+$/.test(length)) {
     head += `content-length: ${length}\r\n`;
+    r.bodyLength = Number(length);
   } else {
-    head += 'transfer-encoding: chunked\r\n';
+    head += 'transfer-encoding: chunked\r\n'; // r.bodyLength stays -1
   }
   return head + '\r\n';
 }
@@ -571,7 +567,7 @@ export class H1Pool implements UpstreamDispatcher {
         if (t - c.idleSinceTick > (c.idleLimitTicks ?? idleTicks)) c.destroy(undefined);
         continue;
       }
-      if (r.paused || !c.isConnected) continue; // a paused response waits on the client; connects have their own timer
+      if (r.paused || !c.connected) continue; // a paused response waits on the client; connects have their own timer
       const waited = (t - r.lastTick) * TICK_MS;
       if (!r.headersReceived) {
         const limit = r.opts.headersTimeout;

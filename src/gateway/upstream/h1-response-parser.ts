@@ -46,6 +46,7 @@ export interface ParserLimits {
 
 const DEFAULT_LIMITS: ParserLimits = { maxHeadBytes: 64 * 1024, maxTrailerBytes: 16 * 1024 };
 const MAX_CHUNK_LINE = 4096;
+const EMPTY = Buffer.alloc(0);
 
 /** RFC 9110 token characters (header names). */
 const TOKEN = new Uint8Array(128);
@@ -64,19 +65,26 @@ function isToken(s: string): boolean {
 }
 
 /**
- * Raw header name -> its lower-case form, for names already checked to be tokens. Upstreams send
- * the same few names over and over; the cache spares the check and the case change per header.
+ * Raw token -> its lower-case form, for strings already checked to be tokens. Header names (and
+ * methods) are the same few strings over and over; the cache spares the check and the case change.
  */
-const NAME_CACHE = new Map<string, string>();
-const NAME_CACHE_MAX = 512;
+const TOKEN_CACHE = new Map<string, string>();
+const TOKEN_CACHE_MAX = 512;
+
+/** `raw` in lower case when it is an RFC 9110 token (a header name, a method), else undefined. */
+export function lowerToken(raw: string): string | undefined {
+  const known = TOKEN_CACHE.get(raw);
+  if (known !== undefined) return known;
+  if (!isToken(raw)) return undefined;
+  const lower = raw.toLowerCase();
+  if (TOKEN_CACHE.size < TOKEN_CACHE_MAX) TOKEN_CACHE.set(raw, lower);
+  return lower;
+}
 
 function headerName(raw: string, what: string): string {
-  const known = NAME_CACHE.get(raw);
-  if (known !== undefined) return known;
-  if (!isToken(raw)) throw new ResponseParseError(`invalid ${what} name ${JSON.stringify(raw)}`);
-  const name = raw.toLowerCase();
+  const name = lowerToken(raw);
+  if (name === undefined) throw new ResponseParseError(`invalid ${what} name ${JSON.stringify(raw)}`);
   if (name === '__proto__') throw new ResponseParseError(`${what} name __proto__`);
-  if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(raw, name);
   return name;
 }
 
@@ -142,6 +150,7 @@ export class H1ResponseParser {
   private carry: Buffer | undefined;
   private remaining = 0;
   private trailers: ResponseHeaderMap | undefined;
+  private trailerBytes = 0;
   /** The head just parsed, handed to the sink by `execute`. */
   private status = 0;
   private statusText = '';
@@ -153,6 +162,9 @@ export class H1ResponseParser {
   /** True once any byte of the current response arrived. */
   started = false;
   private readonly limits: ParserLimits;
+  /** What `find` searched last (the socket's buffer, or carried bytes joined with it) and where its bytes begin. */
+  private data: Buffer = EMPTY;
+  private start = 0;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -168,19 +180,11 @@ export class H1ResponseParser {
     this.carry = undefined;
     this.remaining = 0;
     this.trailers = undefined;
+    this.trailerBytes = 0;
     this.headers = undefined;
     this.keepAlive = true;
     this.keepAliveTimeoutSec = undefined;
     this.started = false;
-  }
-
-  get done(): boolean {
-    return this.state === State.Done;
-  }
-
-  /** Whether the body is delimited by the connection closing (the socket's end completes it). */
-  get readsUntilClose(): boolean {
-    return this.state === State.UntilClose;
   }
 
   /**
@@ -279,28 +283,46 @@ export class H1ResponseParser {
     if (this.state !== State.Done && this.state !== State.EndPending) throw new ResponseParseError(this.started ? 'connection closed before the response was complete' : 'connection closed before any response');
   }
 
-  /** Joins carried-over bytes with the new buffer (rare: heads and lines usually arrive whole). */
-  private join(buf: Buffer, pos: number): { data: Buffer; start: number; from: number } {
+  /**
+   * Finds `terminator` in the bytes from `pos` on, after any carried over from earlier buffers
+   * (rare: heads and lines usually arrive whole). Found: sets `data` (the buffer searched: `buf`,
+   * or carry + the rest of `buf`), `start` (where the bytes begin in it) and returns the
+   * terminator's index in `data`. Not found: carries the bytes (at most `limit`) and returns -1.
+   */
+  private find(buf: Buffer, pos: number, terminator: string, limit: number, what: string): number {
     const carry = this.carry;
-    if (carry === undefined) return { data: buf, start: pos, from: pos };
-    this.carry = undefined;
-    const data = Buffer.concat([carry, buf.subarray(pos)]);
-    // Search from a little before the seam: the terminator may straddle it.
-    return { data, start: 0, from: Math.max(0, carry.length - 3) };
-  }
-
-  private readHead(buf: Buffer, pos: number): number {
-    const { data, start, from } = this.join(buf, pos);
-    const end = data.indexOf('\r\n\r\n', from, 'latin1');
-    if (end === -1) {
-      if (data.length - start > this.limits.maxHeadBytes) throw new ResponseParseError(`response head over ${this.limits.maxHeadBytes} bytes`);
+    let data = buf;
+    let start = pos;
+    let from = pos;
+    if (carry !== undefined) {
+      this.carry = undefined;
+      data = Buffer.concat([carry, buf.subarray(pos)]);
+      start = 0;
+      from = Math.max(0, carry.length - terminator.length + 1); // it may straddle the seam
+    }
+    const at = data.indexOf(terminator, from, 'latin1');
+    if ((at === -1 ? data.length : at) - start > limit) throw new ResponseParseError(`${what} over ${limit} bytes`);
+    if (at === -1) {
       this.carry = start === 0 ? data : data.subarray(start);
       return -1;
     }
-    if (end - start > this.limits.maxHeadBytes) throw new ResponseParseError(`response head over ${this.limits.maxHeadBytes} bytes`);
-    const text = data.toString('latin1', start, end + 2);
-    // Position in `buf` after the head: the carried bytes came before `pos`.
-    const next = data === buf ? end + 4 : buf.length - (data.length - (end + 4));
+    this.data = data;
+    this.start = start;
+    return at;
+  }
+
+  /** Where in `buf` the parse goes on, for an index in the `data` that `find` searched. */
+  private resume(buf: Buffer, at: number): number {
+    const data = this.data;
+    this.data = EMPTY;
+    return data === buf ? at : buf.length - (data.length - at); // carried bytes came before `pos`
+  }
+
+  private readHead(buf: Buffer, pos: number): number {
+    const end = this.find(buf, pos, '\r\n\r\n', this.limits.maxHeadBytes, 'response head');
+    if (end === -1) return -1;
+    const text = this.data.toString('latin1', this.start, end + 2);
+    const next = this.resume(buf, end + 4);
     this.onHead(text);
     return next;
   }
@@ -382,14 +404,10 @@ export class H1ResponseParser {
   }
 
   private readChunkSize(buf: Buffer, pos: number): number {
-    const { data, start, from } = this.join(buf, pos);
-    const eol = data.indexOf('\r\n', from, 'latin1');
-    if (eol === -1) {
-      if (data.length - start > MAX_CHUNK_LINE) throw new ResponseParseError('chunk-size line too long');
-      this.carry = start === 0 ? data : data.subarray(start);
-      return -1;
-    }
-    if (eol - start > MAX_CHUNK_LINE) throw new ResponseParseError('chunk-size line too long');
+    const eol = this.find(buf, pos, '\r\n', MAX_CHUNK_LINE, 'chunk-size line');
+    if (eol === -1) return -1;
+    const data = this.data;
+    const start = this.start;
     let size = 0;
     let digits = 0;
     let i = start;
@@ -404,7 +422,7 @@ export class H1ResponseParser {
     // Only chunk extensions (`;name=value`, optionally after whitespace) may follow the size.
     while (i < eol && (data[i] === 32 || data[i] === 9)) i++;
     if (i < eol && data[i] !== 59 /* ; */) throw new ResponseParseError('bad chunk size');
-    const next = data === buf ? eol + 2 : buf.length - (data.length - (eol + 2));
+    const next = this.resume(buf, eol + 2);
     if (size === 0) {
       this.state = State.Trailers;
       return next;
@@ -414,27 +432,18 @@ export class H1ResponseParser {
     return next;
   }
 
-  /** After the last chunk: trailer fields, then an empty line. Returns -1 for more input. */
+  /** After the last chunk: trailer fields, a line at a time, then an empty line. Returns -1 for more input. */
   private readTrailers(buf: Buffer, pos: number): number {
-    const { data, start, from } = this.join(buf, pos);
-    // The common case: no trailers, just CRLF.
-    if (data.length - start >= 2 && data[start] === 13 && data[start + 1] === 10) {
-      const next = data === buf ? start + 2 : buf.length - (data.length - (start + 2));
-      this.state = State.EndPending;
-      return next;
+    const max = this.limits.maxTrailerBytes;
+    const eol = this.find(buf, pos, '\r\n', max, 'trailers');
+    if (eol === -1) return -1;
+    const start = this.start;
+    if (eol === start) this.state = State.EndPending; // the empty line: the message is complete
+    else {
+      this.trailerBytes += eol - start + 2;
+      if (this.trailerBytes > max) throw new ResponseParseError(`trailers over ${max} bytes`);
+      parseFields(this.data.toString('latin1', start, eol + 2), 0, (this.trailers ??= {}), 'trailer');
     }
-    const end = data.indexOf('\r\n\r\n', from, 'latin1');
-    if (end === -1) {
-      if (data.length - start > this.limits.maxTrailerBytes) throw new ResponseParseError(`trailers over ${this.limits.maxTrailerBytes} bytes`);
-      this.carry = start === 0 ? data : data.subarray(start);
-      return -1;
-    }
-    if (end - start > this.limits.maxTrailerBytes) throw new ResponseParseError(`trailers over ${this.limits.maxTrailerBytes} bytes`);
-    const trailers: ResponseHeaderMap = {};
-    parseFields(data.toString('latin1', start, end + 2), 0, trailers, 'trailer');
-    this.trailers = trailers;
-    const next = data === buf ? end + 4 : buf.length - (data.length - (end + 4));
-    this.state = State.EndPending;
-    return next;
+    return this.resume(buf, eol + 2);
   }
 }

@@ -9,6 +9,9 @@ import type { Dispatcher } from 'undici';
 import { H1Pool } from '../../../src/gateway/upstream/h1-pool.js';
 import { freePort } from '../../helpers/free-port.js';
 
+/** A complete 200 answer with the body `ok`. */
+const OK_ANSWER = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+
 interface Result {
   status?: number;
   headers?: Record<string, string | string[]>;
@@ -81,7 +84,7 @@ async function rawServer(answer: (head: string, socket: net.Socket, body: Buffer
 }
 
 test('keep-alive: sequential requests share one connection; request head is what was asked', async () => {
-  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const srv = await rawServer((_h, s) => s.write(OK_ANSWER));
   const p = pool(srv.port);
   for (let i = 0; i < 3; i++) {
     const r = await send(p, { path: `/a?i=${i}`, headers: ['host', 'example.test', 'x-one', 'v1', 'x-one', 'v2'] });
@@ -241,7 +244,7 @@ test('pause and resume: data waits while paused, arrives in order, and the end c
 test('abort mid-response reports the reason and closes that connection; the pool keeps working', async () => {
   const srv = await rawServer((h, s) => {
     if (h.startsWith('GET /slow')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npart');
-    else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    else s.write(OK_ANSWER);
   });
   const p = pool(srv.port);
   const r = await send(p, { path: '/slow' }, { onData: (c) => c.abort(new Error('client went away')) });
@@ -254,7 +257,7 @@ test('abort mid-response reports the reason and closes that connection; the pool
 });
 
 test('a header value with CR/LF is refused before anything is written; the connection stays usable', async () => {
-  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const srv = await rawServer((_h, s) => s.write(OK_ANSWER));
   const p = pool(srv.port);
   const bad = await send(p, { headers: ['host', 'h', 'x-evil', 'a\r\nx-injected: 1'] });
   assert.equal(bad.error?.code, 'UND_ERR_INVALID_ARG');
@@ -288,7 +291,7 @@ test('bytes after a complete response: that connection is dropped, not reused', 
 });
 
 test('over maxConnections requests wait for a free connection', async () => {
-  const srv = await rawServer((_h, s) => setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 20));
+  const srv = await rawServer((_h, s) => setTimeout(() => s.write(OK_ANSWER), 20));
   const p = pool(srv.port, { maxConnections: 2 });
   const all = await Promise.all(Array.from({ length: 6 }, () => send(p)));
   assert.deepEqual(
@@ -301,7 +304,7 @@ test('over maxConnections requests wait for a free connection', async () => {
 });
 
 test('idle connections close after the keep-alive timeout', async () => {
-  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const srv = await rawServer((_h, s) => s.write(OK_ANSWER));
   const p = pool(srv.port, { keepAliveTimeoutMs: 200 });
   await send(p);
   await new Promise((r) => setTimeout(r, 500));
@@ -312,7 +315,7 @@ test('idle connections close after the keep-alive timeout', async () => {
 });
 
 test('a streamed body longer or shorter than its Content-Length fails the request; nothing wrong reaches the backend', async () => {
-  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const srv = await rawServer((_h, s) => s.write(OK_ANSWER));
   const p = pool(srv.port);
   const long = new PassThrough();
   const a = send(p, { method: 'POST', body: long, headers: ['host', 'h', 'content-length', '3'] });
@@ -329,10 +332,19 @@ test('a streamed body longer or shorter than its Content-Length fails the reques
   srv.close();
 });
 
-test('a connect timeout of 0 means none', async () => {
-  const srv = await rawServer((_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
-  const p = pool(srv.port, { connectTimeoutMs: 0 });
-  assert.equal((await send(p)).body, 'ok');
-  await p.close();
-  srv.close();
+test('a connect timeout of 0 means none: many fresh connections at once all get through', async () => {
+  // Were 0 taken as a timer of 0 ms, it would fire before some of these connects complete.
+  const srv = await rawServer((_h, s) => s.write(OK_ANSWER));
+  const p = pool(srv.port, { connectTimeoutMs: 0, maxConnections: 64 });
+  try {
+    const all = await Promise.all(Array.from({ length: 50 }, () => send(p)));
+    assert.deepEqual(
+      all.map((r) => r.error?.code ?? r.body),
+      Array(50).fill('ok'),
+    );
+    assert.equal(srv.connections, 50);
+  } finally {
+    await p.destroy();
+    srv.close();
+  }
 });
