@@ -111,7 +111,7 @@ test('an idle connection is closed after the route timeout', async () => {
   const t0 = Date.now();
   await new Promise((r) => ws.once('close', r));
   const took = Date.now() - t0;
-  assert.ok(took >= 400 && took < 3000, `closed after ${took} ms`);
+  assert.ok(took >= 400 && took < 10000, `closed after ${took} ms`);
 });
 
 test('gateway-made answers to upgrade requests: 404 and a plugin rejection', async () => {

@@ -169,7 +169,7 @@ test('a refused connection fails with ECONNREFUSED; a silent server with UND_ERR
   const t = await send(p, { headersTimeout: 300 });
   assert.equal(t.error?.code, 'UND_ERR_HEADERS_TIMEOUT');
   const took = Date.now() - started;
-  assert.ok(took >= 290 && took < 1500, `timed out after ${took} ms`);
+  assert.ok(took >= 290 && took < 10000, `timed out after ${took} ms`);
   await p.close();
   srv.close();
 });
