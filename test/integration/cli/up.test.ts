@@ -105,13 +105,13 @@ describe('up (foreground)', { concurrency: true }, () => {
   it('gives up after --timeout when the gateway never gets ready: shows why, stops everything, exits 1', async () => {
     const { work, conf } = dirs();
     const started = Date.now();
-    const up = startUp(['--conf-dir', conf, '--work-dir', work, '--timeout', '2'], 'never-ready');
+    const up = startUp(['--conf-dir', conf, '--work-dir', work, '--timeout', '6'], 'never-ready'); // long enough for the fake to start on a loaded CI machine
     const exit = await up.exited;
     assert.equal(exit.code, 1);
-    assert.ok(Date.now() - started < 30000, 'gave up, not waiting forever');
-    assert.match(up.output, /gateway did not become ready within 2s\. Last lines of its output:/);
+    assert.ok(Date.now() - started < 40000, 'gave up, not waiting forever');
+    assert.match(up.output, /gateway did not become ready within 6s\. Last lines of its output:/);
     assert.match(up.output, /^ {2}fake gateway: waiting for a configuration that never comes$/m);
-    assert.match(up.stderr, /^Error: gateway did not become ready within 2s$/m);
+    assert.match(up.stderr, /^Error: gateway did not become ready within 6s$/m);
     const starts = lines(path.join(work, 'fake-gateway-starts.log')).map((l) => JSON.parse(l).pid as number);
     const controllers = lines(path.join(work, 'fake-controller-starts.log')).map((l) => JSON.parse(l).pid as number);
     for (const pid of [...starts, ...controllers]) assert.ok(!isAlive(pid), `pid ${pid} stopped`);
