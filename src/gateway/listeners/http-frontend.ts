@@ -1,6 +1,8 @@
 // The HTTP side of a listener port, independent of how bytes arrive: an HTTP/1.1 server and an
 // HTTP/2 server that never listen themselves. The port server hands each accepted connection to
-// one of them (plain: by sniffing the HTTP/2 preface; TLS: by ALPN).
+// one of them (plain: by sniffing the HTTP/2 preface; TLS: by ALPN). HTTP/1.1 connections start on
+// the gateway's own server path (h1-server.ts), which gives node:http any connection whose request
+// it does not take; EDGION_HTTP1_SERVER=node gives node:http every connection.
 
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -10,6 +12,7 @@ import type { GatewayRuntime, HttpPortRuntime, ListenerSettings } from '../compi
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { answerClientError, type RejectLogger } from '../proxy/client-errors.js';
 import type { RuntimeRef } from './listener-manager.js';
+import { H1Server, type H1ServerSettings } from './h1-server.js';
 
 export interface FrontendDeps {
   runtimeRef: RuntimeRef;
@@ -22,6 +25,8 @@ export interface FrontendDeps {
 export class HttpFrontend {
   readonly http1: http.Server;
   readonly http2: http2.Http2Server;
+  /** The own HTTP/1.1 path; undefined when node:http serves every HTTP/1.1 connection. */
+  private readonly fast: H1Server | undefined;
   /** Set when the port left the configuration: remaining requests get Connection: close. */
   closing = false;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
@@ -59,6 +64,17 @@ export class HttpFrontend {
       s.once('close', () => this.sessions.delete(s));
     });
     this.http2.on('sessionError', () => undefined);
+    if (process.env.EDGION_HTTP1_SERVER !== 'node') {
+      const frontend = this;
+      this.fast = new H1Server(fastSettings(settings), {
+        onRequest: (req, res) => this.onRequest(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse),
+        handOver: (socket) => this.http1.emit('connection', socket),
+        onHeadersTimeout: (socket) => answerClientError(Object.assign(new Error('headers timeout'), { code: 'ERR_HTTP_HEADERS_TIMEOUT' }), socket, port, deps.rejects),
+        get closing() {
+          return frontend.closing;
+        },
+      });
+    }
     this.update(settings);
   }
 
@@ -70,6 +86,7 @@ export class HttpFrontend {
     this.http1.requestTimeout = s.clientReadTimeoutMs * 5;
     this.http1.maxRequestsPerSocket = s.keepaliveRequestLimit > 0 ? s.keepaliveRequestLimit : 0;
     this.http2.setTimeout(s.clientKeepaliveTimeoutMs);
+    if (this.fast !== undefined) this.fast.settings = fastSettings(s);
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -96,7 +113,9 @@ export class HttpFrontend {
 
   /** Hands an accepted connection to HTTP/1.1 or HTTP/2. */
   accept(socket: Duplex, h2: boolean): void {
-    (h2 ? this.http2 : this.http1).emit('connection', socket);
+    if (h2) this.http2.emit('connection', socket);
+    else if (this.fast !== undefined) this.fast.accept(socket as Socket);
+    else this.http1.emit('connection', socket);
   }
 
   /**
@@ -109,9 +128,22 @@ export class HttpFrontend {
     const deadline = Date.now() + graceMs;
     while (openConnections() > 0 && Date.now() < deadline) {
       this.http1.closeIdleConnections();
+      this.fast?.closeIdle();
       await new Promise((r) => setTimeout(r, 25));
     }
     this.http1.closeAllConnections();
+    this.fast?.closeAll();
     for (const s of this.sessions) s.destroy();
   }
+}
+
+/** The node:http limits above, for the own HTTP/1.1 path. */
+function fastSettings(s: ListenerSettings): H1ServerSettings {
+  return {
+    maxHeaderBytes: s.maxHeaderBytes,
+    maxHeaderCount: s.maxHeaderCount,
+    keepAliveTimeoutMs: s.clientKeepaliveTimeoutMs,
+    headersTimeoutMs: Math.min(s.clientReadTimeoutMs, 60_000),
+    maxRequestsPerSocket: s.keepaliveRequestLimit > 0 ? s.keepaliveRequestLimit : 0,
+  };
 }
