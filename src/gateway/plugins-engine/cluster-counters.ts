@@ -44,6 +44,8 @@ interface Lease {
   /** The primary refused: every unit of this window is lent out. */
   exhausted: boolean;
   pending: Promise<void> | undefined;
+  /** A top-up asked for while units are left (see prefetch). */
+  topUp: boolean;
 }
 
 /** Batch size: 1% of the limit (at least the cost, at most 1000 units). */
@@ -95,6 +97,7 @@ export class ClusterCounters implements SharedCounters {
         l.left -= cost;
         this.localHits++;
         const count = Math.min(limit, l.count - l.left);
+        this.prefetch(l, id, key, cost, limit, windowMs, opts, now);
         return { allowed: true, count, remaining: Math.max(0, limit - count), resetAt };
       }
       if (l.exhausted) {
@@ -113,7 +116,7 @@ export class ClusterCounters implements SharedCounters {
     let l = this.leases.get(id);
     const cache = l !== undefined || this.leases.size < MAX_LEASES;
     if (l === undefined || l.windowStart !== windowStart) {
-      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined };
+      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false };
       if (cache) this.leases.set(id, l);
     }
     const lease = l;
@@ -159,6 +162,39 @@ export class ClusterCounters implements SharedCounters {
   }
 
   /** Forgets leases of windows that ended, at most once a second. */
+  /**
+   * Half a batch is asked for once less than half is left, so busy keys never wait for the
+   * primary (every request for the key would queue behind the round trip). Units held stay under
+   * one batch: less than half left plus half a batch.
+   */
+  private prefetch(l: Lease, id: string, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number): void {
+    const half = Math.floor(batchFor(limit, cost) / 2);
+    if (half < cost || l.left >= half || l.topUp || l.exhausted || l.pending !== undefined) return;
+    l.topUp = true;
+    const reqId = this.nextId++;
+    const req: LeaseRequest = { t: 'lease', id: reqId, key, cost: 1, want: half, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
+    this.roundTrips++;
+    const timer = setTimeout(() => {
+      this.waiting.delete(reqId);
+      l.topUp = false;
+    }, IPC_TIMEOUT_MS);
+    timer.unref();
+    this.waiting.set(reqId, (r) => {
+      clearTimeout(timer);
+      l.topUp = false;
+      // A lease of a window that ended (dropped meanwhile) keeps nothing: those units go unused.
+      if (r === undefined || this.leases.get(id) !== l) return;
+      l.count = r.count;
+      if (r.granted === 0) l.exhausted = true; // the window is full: what is left is spent, then refused here
+      else l.left += r.granted;
+    });
+    if (!this.send(req)) {
+      clearTimeout(timer);
+      this.waiting.delete(reqId);
+      l.topUp = false;
+    }
+  }
+
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;

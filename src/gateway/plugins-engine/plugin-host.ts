@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { PluginEntryIR, PluginSetIR, PluginStage, Snapshot } from '../../ir/index.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
+import type { LogShape } from './plugin-steps.js';
 import type { PluginInstance, SharedCounters } from '../../plugins/runtime/define-plugin.js';
 import { compileConditions, type CompiledConditions, type Conditions } from '../../plugins/runtime/conditions.js';
 import type { WebhookResolver } from '../../plugins/runtime/key-get.js';
@@ -17,6 +18,8 @@ export interface CompiledEntry {
   /** Access-log fragments of this entry, filled on first use (plugin-steps.ts stageLogsJson). */
   logStage?: string;
   logPrefix?: string;
+  /** stage_logs text around the timings, for runs that start with this entry (plugin-steps.ts). */
+  logShape?: LogShape;
   /** This plugin type's counters, found on first run. */
   stats?: import('../observe/metrics.js').PluginStats;
   /** Position for logs: `requestPlugins[2]`. */

@@ -346,14 +346,53 @@ function stageName(where: string): string {
 /**
  * The access log's `stage_logs` (operations.md §5.1) as JSON: plugin runs grouped by stage, then
  * by plugin set, in the order they first ran. Built as a string: it is on every plugin request's
- * log line, and objects + JSON.stringify cost more than the plugins themselves.
+ * log line, and objects + JSON.stringify cost more than the plugins themselves. The text around
+ * the timings is the same for every request that ran the same entries with nothing to add (no
+ * skip, log or outcome), so it is kept on the first entry and only the timings are filled in.
  */
 export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | undefined {
   if (!runs || runs.length === 0) return undefined;
+  const first = runs[0]!.entry;
+  let shape: LogShape;
+  if (first !== undefined && plainRuns(runs)) {
+    const cached = first.logShape;
+    shape = cached !== undefined && sameEntries(cached, runs) ? cached : (first.logShape = logShape(runs));
+  } else shape = logShape(runs);
+  const { parts, order } = shape;
+  let out = parts[0]!;
+  for (let i = 0; i < order.length; i++) out += runs[order[i]!]!.us + parts[i + 1]!;
+  return out;
+}
+
+/** `stage_logs` as text `parts` around the runs' timings, which come in `order` (run indexes). */
+export interface LogShape {
+  entries: unknown[];
+  parts: string[];
+  order: number[];
+}
+
+function plainRuns(runs: readonly PluginRun[]): boolean {
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i]!;
+    if (r.entry === undefined || r.skip || r.log || r.outcome) return false;
+  }
+  return true;
+}
+
+function sameEntries(shape: LogShape, runs: readonly PluginRun[]): boolean {
+  const e = shape.entries;
+  if (e.length !== runs.length) return false;
+  for (let i = 0; i < runs.length; i++) if (e[i] !== runs[i]!.entry) return false;
+  return true;
+}
+
+function logShape(runs: readonly PluginRun[]): LogShape {
   const n = runs.length;
   const stageOfRun = runs.map(runStage);
   const stages: string[] = [];
   for (const st of stageOfRun) if (!stages.includes(st)) stages.push(st);
+  const parts: string[] = [];
+  const order: number[] = [];
   let out = '[';
   for (let si = 0; si < stages.length; si++) {
     const st = stages[si]!;
@@ -363,22 +402,25 @@ export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | 
     for (let k = 0; k < sets.length; k++) {
       const set = sets[k]!;
       out += `${k ? ',' : ''}{"name":${jsonString(set)},"logs":[`;
-      let first = true;
+      let firstLog = true;
       for (let i = 0; i < n; i++) {
         const r = runs[i]!;
         if (r.set !== set || stageOfRun[i] !== st) continue;
-        out += (first ? '' : ',') + runPrefix(r) + r.us;
+        parts.push(out + (firstLog ? '' : ',') + runPrefix(r));
+        order.push(i);
+        out = '';
         if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
         if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
         if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
         out += '}';
-        first = false;
+        firstLog = false;
       }
       out += ']}';
     }
     out += ']}';
   }
-  return out + ']';
+  parts.push(out + ']');
+  return { entries: runs.map((r) => r.entry), parts, order };
 }
 
 function runStage(r: PluginRun): string {

@@ -7,7 +7,7 @@ import type { BackendChoice, PluginClientCert, PluginSession, UpstreamOverride }
 import { cookieValue } from '../../plugins/runtime/key-get.js';
 import type { RequestContext } from '../proxy/context.js';
 import { formatAccessLine } from '../observe/access-log.js';
-import { stageLogsJson } from './plugin-steps.js';
+import { stageLogsJson, type LogShape } from './plugin-steps.js';
 
 export interface PluginRun {
   set: string;
@@ -19,7 +19,7 @@ export interface PluginRun {
   log?: string[];
   outcome?: string;
   /** The compiled entry that ran (its access-log fragments are computed once, on it). */
-  entry?: { logStage?: string; logPrefix?: string };
+  entry?: { logStage?: string; logPrefix?: string; logShape?: LogShape };
 }
 
 export class PluginSessionImpl implements PluginSession {

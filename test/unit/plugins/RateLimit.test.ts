@@ -162,6 +162,26 @@ test('workers borrow batches of 1%: most takes stay local, the global count neve
   assert.ok(w1.client.localHits > 400);
 });
 
+test('a busy key is topped up before its batch runs out: takes never wait for the primary, units held stay under one batch', async () => {
+  const store = new LocalCounters();
+  const w = cluster(store);
+  await w.client.take('k', 1, 100_000, 60_000); // the first take waits for the first batch (1000 units)
+  let waited = 0;
+  for (let i = 0; i < 5000; i++) {
+    const r = w.client.take('k', 1, 100_000, 60_000);
+    if (r instanceof Promise) {
+      waited++;
+      await r;
+    }
+    // Let replies in now and then, as an event loop under load would.
+    if (i % 100 === 0) await new Promise((res) => setImmediate(res));
+  }
+  assert.equal(waited, 0, 'no take waited for a lease after the first');
+  const counted = store.lease('k', 0, 0, 100_000, 60_000).count;
+  assert.ok(counted - 5001 < 1000, `held by the worker: ${counted - 5001} units (< one batch)`);
+  assert.ok(w.sent.every((m) => m.want <= 1000));
+});
+
 test('concurrent takes of one key share one pending lease; an exhausted window refuses locally', async () => {
   const store = new LocalCounters();
   const w = cluster(store);
