@@ -347,35 +347,39 @@ function stageName(where: string): string {
  * The access log's `stage_logs` (operations.md §5.1) as JSON: plugin runs grouped by stage, then
  * by plugin set, in the order they first ran. Built as a string: it is on every plugin request's
  * log line, and objects + JSON.stringify cost more than the plugins themselves. The text around
- * the timings is the same for every request that ran the same entries with nothing to add (no
- * skip, log or outcome), so it is kept on the first entry and only the timings are filled in.
+ * each run's timing and details is the same for every request that ran the same entries, so it is
+ * kept on the first entry and only the timings (and skip/log/outcome) are filled in.
  */
 export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | undefined {
   if (!runs || runs.length === 0) return undefined;
   const first = runs[0]!.entry;
   let shape: LogShape;
-  if (first !== undefined && plainRuns(runs)) {
+  if (first !== undefined && everyRunHasEntry(runs)) {
     const cached = first.logShape;
     shape = cached !== undefined && sameEntries(cached, runs) ? cached : (first.logShape = logShape(runs));
   } else shape = logShape(runs);
   const { parts, order } = shape;
   let out = parts[0]!;
-  for (let i = 0; i < order.length; i++) out += runs[order[i]!]!.us + parts[i + 1]!;
+  for (let i = 0; i < order.length; i++) {
+    const r = runs[order[i]!]!;
+    out += r.us;
+    if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
+    if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
+    if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
+    out += parts[i + 1]!;
+  }
   return out;
 }
 
-/** `stage_logs` as text `parts` around the runs' timings, which come in `order` (run indexes). */
+/** `stage_logs` as text `parts` around each run's timing and details, runs taken in `order`. */
 export interface LogShape {
   entries: unknown[];
   parts: string[];
   order: number[];
 }
 
-function plainRuns(runs: readonly PluginRun[]): boolean {
-  for (let i = 0; i < runs.length; i++) {
-    const r = runs[i]!;
-    if (r.entry === undefined || r.skip || r.log || r.outcome) return false;
-  }
+function everyRunHasEntry(runs: readonly PluginRun[]): boolean {
+  for (let i = 0; i < runs.length; i++) if (runs[i]!.entry === undefined) return false;
   return true;
 }
 
@@ -408,11 +412,7 @@ function logShape(runs: readonly PluginRun[]): LogShape {
         if (r.set !== set || stageOfRun[i] !== st) continue;
         parts.push(out + (firstLog ? '' : ',') + runPrefix(r));
         order.push(i);
-        out = '';
-        if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
-        if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
-        if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
-        out += '}';
+        out = '}';
         firstLog = false;
       }
       out += ']}';

@@ -32,7 +32,7 @@ test('runs are grouped by stage and set, in the order they first ran, with their
   assert.equal(stageLogsJson(undefined), undefined);
 });
 
-test('runs of the same entries reuse the text around the timings; a run with a log line or another entry list does not', () => {
+test('runs of the same entries reuse the text around the timings and details; another entry list gets its own', () => {
   const a = {};
   const b = {};
   const c = {};
@@ -50,7 +50,7 @@ test('runs of the same entries reuse the text around the timings; a run with a l
   assert.deepEqual(JSON.parse(stageLogsJson(runs(7, 9))!), expected(7, 9));
   assert.equal((a as { logShape?: unknown }).logShape, shape, 'reused');
   assert.deepEqual(JSON.parse(stageLogsJson(runs(3, 4, { log: ['hi'] }))!), expected(3, 4, ['hi']));
-  assert.equal((a as { logShape?: unknown }).logShape, shape, 'a run with details is not cached');
+  assert.equal((a as { logShape?: unknown }).logShape, shape, 'details (log lines) are filled in like the timings');
   // Another entry list starting with the same entry: a new shape, correct output.
   const other = [{ set: 'default/p', type: 'KeyAuth', where: 'requestPlugins[0]', us: 5, entry: a }, { set: 'default/p', type: 'RateLimit', where: 'requestPlugins[1]', us: 6, entry: c }];
   assert.deepEqual(JSON.parse(stageLogsJson(other)!), [{ stage: 'request_filters', edgion_plugins: [{ name: 'default/p', logs: [{ name: 'KeyAuth', time_cost: 5 }, { name: 'RateLimit', time_cost: 6 }] }] }]);

@@ -94,6 +94,15 @@ export function compileKey(keys: KeyGet[], defaultKey: string | undefined, webho
   const getters = keys.map((k) => compileKeyGet(k, webhook));
   const dflt = defaultKey === '' ? undefined : defaultKey;
   if (getters.length === 0) return () => dflt;
+  if (getters.length === 1) {
+    // The usual case (one key): no per-request arrays.
+    const g = getters[0]!;
+    const one = (v: string | undefined): string | undefined => (v === undefined || v === '' ? dflt : v);
+    return (s) => {
+      const v = g(s);
+      return typeof v === 'object' ? v.then(one) : one(v);
+    };
+  }
   return (s) => {
     const values: (string | undefined | Promise<string | undefined>)[] = getters.map((g) => g(s));
     if (values.some((v) => typeof v === 'object')) {
