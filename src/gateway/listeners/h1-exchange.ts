@@ -105,7 +105,7 @@ export class H1Response {
   constructor(
     private readonly owner: ExchangeOwner,
     keepAlive: boolean,
-    private readonly headRequest: boolean,
+    headRequest: boolean,
   ) {
     this.shouldKeepAlive = keepAlive;
     this.bodyless = headRequest;
