@@ -5,7 +5,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { lowerToken } from '../upstream/h1-response-parser.js';
+import { BAD_HEADER_VALUE, lowerToken } from '../upstream/h1-response-parser.js';
 import { headersObject } from './h1-request-head.js';
 
 /** What a response tells its connection. */
@@ -66,9 +66,6 @@ type Listener = (...args: unknown[]) => void;
 
 /** Bodies up to this size leave with their head as one latin1 string write; larger ones are not copied. */
 const JOIN_LIMIT = 4096;
-
-/** A header value node:http would refuse: control characters other than HTAB (CR and LF above all). */
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function invalid(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -198,7 +195,7 @@ export class H1Response {
   addTrailers(t: Record<string, string>): void {
     for (const k in t) {
       if (lowerToken(k) === undefined) throw invalid('ERR_INVALID_HTTP_TOKEN', `Trailer name must be a valid HTTP token ["${k}"]`);
-      if (BAD_VALUE.test(t[k]!)) throw invalid('ERR_INVALID_CHAR', `Invalid character in trailer content ["${k}"]`);
+      if (BAD_HEADER_VALUE.test(t[k]!)) throw invalid('ERR_INVALID_CHAR', `Invalid character in trailer content ["${k}"]`);
     }
     this.trailers = t;
   }
@@ -275,6 +272,6 @@ export class H1Response {
 }
 
 function line(name: string, value: string): string {
-  if (BAD_VALUE.test(value)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+  if (BAD_HEADER_VALUE.test(value)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
   return `${name}: ${value}\r\n`;
 }

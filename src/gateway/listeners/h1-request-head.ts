@@ -62,6 +62,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
 
   const rawHeaders: string[] = [];
   let close = false;
+  let length = false;
   let pos = eol + 2;
   while (pos < text.length) {
     let next = text.indexOf('\r\n', pos);
@@ -79,7 +80,8 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
     switch (name) {
       case 'content-length':
         // "0" is a request without a body; a second one, or any other length, is node's to judge.
-        if (value !== '0' || hasHeader(rawHeaders, name)) return HAND_OVER;
+        if (value !== '0' || length) return HAND_OVER;
+        length = true;
         break;
       case 'transfer-encoding':
       case 'upgrade':
@@ -98,11 +100,6 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
     pos = next + 2;
   }
   return { method, url, rawHeaders, close, size: end + 4 };
-}
-
-function hasHeader(raw: string[], lower: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lower) return true;
-  return false;
 }
 
 /** node's rules for duplicate request headers (joinDuplicateHeaders off): IncomingMessage.headers. */

@@ -120,25 +120,7 @@ export class ClusterCounters implements SharedCounters {
       if (cache) this.leases.set(id, l);
     }
     const lease = l;
-    const reqId = this.nextId++;
-    const req: LeaseRequest = { t: 'lease', id: reqId, key, cost, want, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
-    this.roundTrips++;
-    const reply = new Promise<LeaseReply | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(reqId);
-        resolve(undefined);
-      }, IPC_TIMEOUT_MS);
-      timer.unref();
-      this.waiting.set(reqId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      if (!this.send(req)) {
-        clearTimeout(timer);
-        this.waiting.delete(reqId);
-        resolve(undefined);
-      }
-    });
+    const reply = new Promise<LeaseReply | undefined>((resolve) => this.ask(key, cost, want, limit, windowMs, opts, now, resolve));
     let result!: CounterResult;
     lease.pending = reply.then((r) => {
       lease.pending = undefined;
@@ -161,7 +143,6 @@ export class ClusterCounters implements SharedCounters {
     return lease.pending.then(() => result);
   }
 
-  /** Forgets leases of windows that ended, at most once a second. */
   /**
    * Half a batch is asked for once less than half is left, so busy keys never wait for the
    * primary (every request for the key would queue behind the round trip). Units held stay under
@@ -171,16 +152,7 @@ export class ClusterCounters implements SharedCounters {
     const half = Math.floor(batchFor(limit, cost) / 2);
     if (half < cost || l.left >= half || l.topUp || l.exhausted || l.pending !== undefined) return;
     l.topUp = true;
-    const reqId = this.nextId++;
-    const req: LeaseRequest = { t: 'lease', id: reqId, key, cost: 1, want: half, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
-    this.roundTrips++;
-    const timer = setTimeout(() => {
-      this.waiting.delete(reqId);
-      l.topUp = false;
-    }, IPC_TIMEOUT_MS);
-    timer.unref();
-    this.waiting.set(reqId, (r) => {
-      clearTimeout(timer);
+    this.ask(key, 1, half, limit, windowMs, opts, now, (r) => {
       l.topUp = false;
       // A lease of a window that ended (dropped meanwhile) keeps nothing: those units go unused.
       if (r === undefined || this.leases.get(id) !== l) return;
@@ -188,13 +160,30 @@ export class ClusterCounters implements SharedCounters {
       if (r.granted === 0) l.exhausted = true; // the window is full: what is left is spent, then refused here
       else l.left += r.granted;
     });
+  }
+
+  /** One lease request to the primary; `done` runs once, with undefined when no answer came in time. */
+  private ask(key: string, cost: number, want: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number, done: (r: LeaseReply | undefined) => void): void {
+    const id = this.nextId++;
+    const req: LeaseRequest = { t: 'lease', id, key, cost, want, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
+    this.roundTrips++;
+    const timer = setTimeout(() => {
+      this.waiting.delete(id);
+      done(undefined);
+    }, IPC_TIMEOUT_MS);
+    timer.unref();
+    this.waiting.set(id, (r) => {
+      clearTimeout(timer);
+      done(r);
+    });
     if (!this.send(req)) {
       clearTimeout(timer);
-      this.waiting.delete(reqId);
-      l.topUp = false;
+      this.waiting.delete(id);
+      done(undefined);
     }
   }
 
+  /** Forgets leases of windows that ended, at most once a second. */
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;

@@ -11,7 +11,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { H1ResponseParser, lowerToken, type ResponseHeaderMap, type ResponseSink } from './h1-response-parser.js';
+import { BAD_HEADER_VALUE, H1ResponseParser, lowerToken, type ResponseHeaderMap, type ResponseSink } from './h1-response-parser.js';
 
 export interface H1PoolOptions {
   host: string;
@@ -47,7 +47,6 @@ class UpstreamClientError extends Error {
 }
 
 /** Field values: no CR, LF, NUL or other controls but tab. */
-const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Request target: visible characters only (no space, no controls). */
 const BAD_PATH_RE = /[^\x21-\x7e\x80-\xff]/;
 /** Methods that always send a Content-Length, even for an empty body. */
@@ -453,7 +452,7 @@ function requestHead(r: H1Request, body: Buffer | Readable | string | null | und
       continue;
     }
     if (lower === 'transfer-encoding' || lower === 'connection' || lower === 'keep-alive') continue;
-    if (BAD_VALUE_RE.test(value)) throw new UpstreamClientError(`invalid value for header ${name}`, 'UND_ERR_INVALID_ARG');
+    if (BAD_HEADER_VALUE.test(value)) throw new UpstreamClientError(`invalid value for header ${name}`, 'UND_ERR_INVALID_ARG');
     if (lower === 'host') host = true;
     head += `${name}: ${value}\r\n`;
   }

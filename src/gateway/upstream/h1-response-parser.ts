@@ -81,6 +81,12 @@ export function lowerToken(raw: string): string | undefined {
   return lower;
 }
 
+/**
+ * A header (or trailer) value node:http would refuse to write: a control character other than
+ * HTAB, CR and LF above all. Shared by the upstream client and the own server path.
+ */
+export const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 function headerName(raw: string, what: string): string {
   const name = lowerToken(raw);
   if (name === undefined) throw new ResponseParseError(`invalid ${what} name ${JSON.stringify(raw)}`);
