@@ -46,6 +46,8 @@ interface Lease {
   pending: Promise<void> | undefined;
   /** A top-up asked for while units are left (see prefetch). */
   topUp: boolean;
+  /** Half a batch: the top-up size, and the level under which it is asked for. */
+  half: number;
 }
 
 /** Batch size: 1% of the limit (at least the cost, at most 1000 units). */
@@ -57,8 +59,16 @@ export function batchFor(limit: number, cost: number): number {
 const MAX_LEASES = 100_000;
 const IPC_TIMEOUT_MS = 2000;
 
+/** The leases of one counter space (a sketch name and window length: one RateLimit), by key. */
+interface LeaseTable {
+  readonly byKey: Map<string, Lease>;
+}
+
 export class ClusterCounters implements SharedCounters {
-  private readonly leases = new Map<string, Lease>();
+  /** Tables by `sketch|windowMs`; the options object a plugin passes on every take finds its table directly. */
+  private readonly tables = new Map<string, LeaseTable>();
+  private readonly tableOf = new WeakMap<CounterOptions, { windowMs: number; table: LeaseTable }>();
+  private leaseCount = 0;
   private readonly waiting = new Map<number, (r: LeaseReply | undefined) => void>();
   private nextId = 1;
   private lastSweep = 0;
@@ -79,16 +89,33 @@ export class ClusterCounters implements SharedCounters {
     fn(m);
   }
 
+  /** The lease table of a counter space; found without building a string when `opts` was seen before. */
+  private table(windowMs: number, opts: CounterOptions | undefined): LeaseTable {
+    if (opts !== undefined) {
+      const known = this.tableOf.get(opts);
+      if (known !== undefined && known.windowMs === windowMs) return known.table;
+    }
+    const name = `${opts?.sketch ?? ''}|${windowMs}`;
+    let t = this.tables.get(name);
+    if (t === undefined) {
+      t = { byKey: new Map() };
+      this.tables.set(name, t);
+    }
+    if (opts !== undefined) this.tableOf.set(opts, { windowMs, table: t });
+    return t;
+  }
+
   take(key: string, cost: number, limit: number, windowMs: number, opts?: CounterOptions): CounterResult | Promise<CounterResult> {
     const now = this.now();
     const windowStart = now - (now % windowMs);
     const resetAt = windowStart + windowMs;
     this.sweep(now);
-    const id = opts?.sketch !== undefined ? `${opts.sketch}|${windowMs}|${key}` : `|${windowMs}|${key}`;
-    let l = this.leases.get(id);
+    const table = this.table(windowMs, opts);
+    let l = table.byKey.get(key);
     if (l !== undefined && l.windowStart !== windowStart) {
       if (l.pending === undefined) {
-        this.leases.delete(id);
+        table.byKey.delete(key);
+        this.leaseCount--;
         l = undefined;
       }
     }
@@ -97,7 +124,7 @@ export class ClusterCounters implements SharedCounters {
         l.left -= cost;
         this.localHits++;
         const count = Math.min(limit, l.count - l.left);
-        this.prefetch(l, id, key, cost, limit, windowMs, opts, now);
+        if (l.left < l.half) this.prefetch(l, table, key, cost, limit, windowMs, opts, now);
         return { allowed: true, count, remaining: Math.max(0, limit - count), resetAt };
       }
       if (l.exhausted) {
@@ -108,16 +135,19 @@ export class ClusterCounters implements SharedCounters {
     if (l !== undefined && l.pending !== undefined) {
       return l.pending.then(() => this.take(key, cost, limit, windowMs, opts));
     }
-    return this.borrow(id, key, cost, limit, windowMs, opts, now, windowStart);
+    return this.borrow(table, key, cost, limit, windowMs, opts, now, windowStart);
   }
 
-  private borrow(id: string, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number, windowStart: number): Promise<CounterResult> {
+  private borrow(table: LeaseTable, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number, windowStart: number): Promise<CounterResult> {
     const want = batchFor(limit, cost);
-    let l = this.leases.get(id);
-    const cache = l !== undefined || this.leases.size < MAX_LEASES;
+    let l = table.byKey.get(key);
+    const cache = l !== undefined || this.leaseCount < MAX_LEASES;
     if (l === undefined || l.windowStart !== windowStart) {
-      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false };
-      if (cache) this.leases.set(id, l);
+      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false, half: Math.floor(want / 2) };
+      if (cache) {
+        if (!table.byKey.has(key)) this.leaseCount++;
+        table.byKey.set(key, l);
+      }
     }
     const lease = l;
     const reply = new Promise<LeaseReply | undefined>((resolve) => this.ask(key, cost, want, limit, windowMs, opts, now, resolve));
@@ -148,14 +178,14 @@ export class ClusterCounters implements SharedCounters {
    * primary (every request for the key would queue behind the round trip). Units held stay under
    * one batch: less than half left plus half a batch.
    */
-  private prefetch(l: Lease, id: string, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number): void {
-    const half = Math.floor(batchFor(limit, cost) / 2);
-    if (half < cost || l.left >= half || l.topUp || l.exhausted || l.pending !== undefined) return;
+  private prefetch(l: Lease, table: LeaseTable, key: string, cost: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number): void {
+    const half = l.half;
+    if (half < cost || l.topUp || l.exhausted || l.pending !== undefined) return;
     l.topUp = true;
     this.ask(key, 1, half, limit, windowMs, opts, now, (r) => {
       l.topUp = false;
       // A lease of a window that ended (dropped meanwhile) keeps nothing: those units go unused.
-      if (r === undefined || this.leases.get(id) !== l) return;
+      if (r === undefined || table.byKey.get(key) !== l) return;
       l.count = r.count;
       if (r.granted === 0) l.exhausted = true; // the window is full: what is left is spent, then refused here
       else l.left += r.granted;
@@ -187,13 +217,18 @@ export class ClusterCounters implements SharedCounters {
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    for (const [id, l] of this.leases) {
-      if (l.pending === undefined && l.windowStart + l.windowMs <= now) this.leases.delete(id);
+    for (const t of this.tables.values()) {
+      for (const [key, l] of t.byKey) {
+        if (l.pending === undefined && l.windowStart + l.windowMs <= now) {
+          t.byKey.delete(key);
+          this.leaseCount--;
+        }
+      }
     }
   }
 
   get size(): number {
-    return this.leases.size;
+    return this.leaseCount;
   }
 }
 

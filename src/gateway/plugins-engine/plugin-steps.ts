@@ -10,7 +10,7 @@ import { isPromise } from '../pipeline/steps.js';
 import { jsonString } from '../../shared/json-string.js';
 import type { CompiledEntry, CompiledPluginSet, PluginHost } from './plugin-host.js';
 import { MAX_EXTENSION_DEPTH } from './plugin-host.js';
-import { PluginSessionImpl, type PluginRun } from './session.js';
+import { PluginRunRecord, PluginSessionImpl, type PluginRun } from './session.js';
 import type { PluginStats } from '../observe/metrics.js';
 
 export interface PluginFailure {
@@ -73,61 +73,67 @@ export class PluginRunner {
 
   private runFrom(ctx: RequestContext, set: CompiledPluginSet, start: number, depth: number): StepResult | Promise<StepResult> {
     const entries = set.request;
-    session(ctx).mark = undefined; // a new synchronous run: no earlier plugin's end to start from
+    const s = session(ctx);
+    s.mark = -1; // a new synchronous run: no earlier plugin's end to start from
     for (let i = start; i < entries.length; i++) {
       if (ctx.finished) return undefined;
-      const r = this.runEntry(ctx, set, entries[i]!, depth);
+      const r = this.runEntry(ctx, s, set, entries[i]!, depth);
+      if (r === undefined) continue;
       if (isPromise<StepResult>(r)) {
         return r.then((v) => (v || ctx.finished ? v : this.runFrom(ctx, set, i + 1, depth)));
       }
-      if (r) return r;
+      return r;
     }
     return undefined;
   }
 
-  private runEntry(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, depth: number): StepResult | Promise<StepResult> {
-    const s = session(ctx);
-    const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
+  private runEntry(ctx: RequestContext, s: PluginSessionImpl, set: CompiledPluginSet, e: CompiledEntry, depth: number): StepResult | Promise<StepResult> {
+    const run = new PluginRunRecord(set.key, e);
     (ctx.pluginRuns ??= []).push(run);
     if (e.conditions) {
       const skip = e.conditions.evaluate(s, Date.now());
       if (isPromise<string | undefined>(skip)) {
-        s.mark = undefined; // the plugin starts after the await: its clock starts then
-        return skip.then((why) => (why ? ((run.skip = why), undefined) : this.invoke(ctx, set, e, run, depth)));
+        s.mark = -1; // the plugin starts after the await: its clock starts then
+        return skip.then((why) => (why ? ((run.skip = why), undefined) : this.invoke(ctx, s, set, e, run, depth)));
       }
       if (skip) {
         run.skip = skip;
         return undefined;
       }
     }
-    return this.invoke(ctx, set, e, run, depth);
+    return this.invoke(ctx, s, set, e, run, depth);
   }
 
-  private invoke(ctx: RequestContext, set: CompiledPluginSet, e: CompiledEntry, run: PluginRun, depth: number): StepResult | Promise<StepResult> {
+  private invoke(ctx: RequestContext, s: PluginSessionImpl, set: CompiledPluginSet, e: CompiledEntry, run: PluginRun, depth: number): StepResult | Promise<StepResult> {
     if (e.nested !== undefined) {
       run.outcome = `refer_to:${e.nested}`;
       return this.runSet(ctx, e.nested, this.host.get(e.nested), depth + 1);
     }
     if (e.engineStep !== undefined) return e.engineStep.run(ctx);
-    const s = session(ctx);
     const stats = (e.stats ??= this.hooks.stats(e.type)); // one lookup per compiled entry, not per request
     // Plugins that run back to back share a clock reading: one's end is the next one's start.
-    const t0 = s.mark ?? performance.now();
+    const t0 = s.mark >= 0 ? s.mark : performance.now();
     s.current = run;
     let r: RequestResult | Promise<RequestResult>;
     try {
       r = e.instance.onRequest?.(s);
     } catch (err) {
       s.current = undefined;
+      s.mark = -1;
+      run.us = Math.round((performance.now() - t0) * 1000);
+      stats.record(run.us);
       return this.failed(ctx, set, e, run, err, stats);
-    } finally {
-      const t1 = performance.now();
-      run.us = Math.round((t1 - t0) * 1000);
-      s.mark = t1;
     }
+    const t1 = performance.now();
+    run.us = Math.round((t1 - t0) * 1000);
     stats.record(run.us);
+    if (r === undefined) {
+      s.mark = t1;
+      s.current = undefined;
+      return undefined;
+    }
     if (isPromise<RequestResult>(r)) {
-      s.mark = undefined; // what follows runs after the await
+      s.mark = -1; // what follows runs after the await
       // Plugins of one request run one at a time: log() lines written while this one awaits are its own.
       return r.then(
         (v) => {
@@ -140,6 +146,7 @@ export class PluginRunner {
         },
       );
     }
+    s.mark = t1;
     s.current = undefined;
     return this.decided(r, e, run, stats);
   }
@@ -186,7 +193,7 @@ export class PluginRunner {
           if (target) runList(target, depth + 1, [...path, target.key]);
           continue;
         }
-        const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
+        const run = new PluginRunRecord(set.key, e);
         (ctx.pluginRuns ??= []).push(run);
         const t0 = performance.now();
         s.current = run;
@@ -220,7 +227,7 @@ export class PluginRunner {
             if (target) await runList(target, depth + 1, [...path, target.key]);
             continue;
           }
-          const run: PluginRun = { set: set.key, type: e.type, where: e.where, us: 0, entry: e };
+          const run = new PluginRunRecord(set.key, e);
           (ctx.pluginRuns ??= []).push(run);
           const t0 = performance.now();
           try {
@@ -363,12 +370,18 @@ export function stageLogsJson(runs: readonly PluginRun[] | undefined): string | 
   for (let i = 0; i < order.length; i++) {
     const r = runs[order[i]!]!;
     out += r.us;
-    if (r.skip) out += `,"cond_skip":${JSON.stringify(r.skip)}`;
-    if (r.log) out += `,"log":${JSON.stringify(r.log)}`;
-    if (r.outcome) out += `,"outcome":${JSON.stringify(r.outcome)}`;
+    if (r.skip) out += `,"cond_skip":${jsonString(r.skip)}`;
+    if (r.log) out += `,"log":${jsonList(r.log)}`;
+    if (r.outcome) out += `,"outcome":${jsonString(r.outcome)}`;
     out += parts[i + 1]!;
   }
   return out;
+}
+
+function jsonList(items: readonly string[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + jsonString(items[i]!);
+  return out + ']';
 }
 
 /** `stage_logs` as text `parts` around each run's timing and details, runs taken in `order`. */

@@ -15,18 +15,40 @@ export interface PluginRun {
   where: string;
   /** Microseconds spent in the plugin (not counting awaited I/O it started). */
   us: number;
-  skip?: string;
-  log?: string[];
-  outcome?: string;
+  skip?: string | undefined;
+  log?: string[] | undefined;
+  outcome?: string | undefined;
   /** The compiled entry that ran (its access-log fragments are computed once, on it). */
-  entry?: { logStage?: string; logPrefix?: string; logShape?: LogShape };
+  entry?: LogFragments | undefined;
+}
+
+type LogFragments = { logStage?: string; logPrefix?: string; logShape?: LogShape };
+
+/** The runs the engine records: every field present from the start, so all runs share one shape. */
+export class PluginRunRecord implements PluginRun {
+  readonly type: string;
+  readonly where: string;
+  us = 0;
+  skip: string | undefined = undefined;
+  log: string[] | undefined = undefined;
+  outcome: string | undefined = undefined;
+  constructor(
+    readonly set: string,
+    readonly entry: LogFragments & { type: string; where: string },
+  ) {
+    this.type = entry.type;
+    this.where = entry.where;
+  }
 }
 
 export class PluginSessionImpl implements PluginSession {
   /** The run currently executing (for log()). */
   current: PluginRun | undefined;
-  /** When the last synchronously run request plugin ended (performance.now()), within one run. */
-  mark: number | undefined = undefined;
+  /**
+   * When the last synchronously run request plugin ended (performance.now()), within one run; -1
+   * when none did (a number, not undefined: the field then holds doubles without boxing each one).
+   */
+  mark = -1;
 
   constructor(private readonly ctx: RequestContext) {}
 
