@@ -218,16 +218,17 @@ proxies_ok() {
   [[ $(curl -s --max-time 5 "http://127.0.0.1:$1/") == "hello from the bench backend" ]] &&
     [[ $(curl -s -o /dev/null --max-time 5 -w '%{size_download}' "http://127.0.0.1:$1/64k") == 65536 ]]
 }
-# edgion-plugins: the plugin route of conf/edgion/plugins.yaml on the edgion gateway's listener,
-# selected by Host. Every request of that target (check, warm-up, cells) carries these headers.
+# Every target gets the same request: an API client behind a load balancer, with its key and an
+# X-Forwarded-For. edgion-plugins is the plugin route of conf/edgion/plugins.yaml on the edgion
+# gateway's listener, selected by Host; the plain route gets the very same request otherwise, so
+# edgion-plugins / edgion is what the plugins cost and nothing else (issue 5: "the same route
+# without plugins"). Every request of a target (check, warm-up, cells) carries these headers.
 PLUGIN_HOST=plugins.bench
 PLUGIN_KEY=bench-key-5f2a # keys.yaml of Secret bench-keys in conf/edgion/plugins.yaml
 PLUGIN_CLIENT_IP=203.0.113.10
-target_headers() { # target -> HDRS: its -H arguments for wrk and curl (none for the others)
-  HDRS=()
-  if [[ $1 == edgion-plugins ]]; then
-    HDRS=(-H "Host: $PLUGIN_HOST" -H "apikey: $PLUGIN_KEY" -H "X-Forwarded-For: $PLUGIN_CLIENT_IP")
-  fi
+target_headers() { # target -> HDRS: its -H arguments for wrk and curl
+  HDRS=(-H "apikey: $PLUGIN_KEY" -H "X-Forwarded-For: $PLUGIN_CLIENT_IP")
+  if [[ $1 == edgion-plugins ]]; then HDRS=(-H "Host: $PLUGIN_HOST" "${HDRS[@]}"); fi
 }
 # plugins_ok PORT: all five plugins act on the plugin route, and the plain route has none of them.
 # Sets PLUGINS_PROBLEM to what is wrong (shown when the check never passes).
@@ -253,9 +254,10 @@ plugins_ok() {
   [[ $code == 401 ]] || { PLUGINS_PROBLEM="GET / without the key: status $code, want 401 (KeyAuth)"; return 1; }
   code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' -H "Host: $PLUGIN_HOST" -H "apikey: wrong-key" "$base/")
   [[ $code == 401 ]] || { PLUGINS_PROBLEM="GET / with a wrong key: status $code, want 401 (KeyAuth)"; return 1; }
-  curl -s -o /dev/null --max-time 5 -D "$h" "$base/"
+  target_headers edgion
+  curl -s -o /dev/null --max-time 5 -D "$h" "${HDRS[@]}" "$base/"
   ! grep -qi '^x-bench-plugins:\|^x-ratelimit-' "$h" ||
-    { PLUGINS_PROBLEM="the plain route (no Host: $PLUGIN_HOST) answers with plugin headers"; return 1; }
+    { PLUGINS_PROBLEM="the plain route (the same request without Host: $PLUGIN_HOST) answers with plugin headers"; return 1; }
 }
 json_port() { "$NODE" -p "require(process.argv[1]).ports.$2" "$1" 2>/dev/null; }
 log_tail() { tail -n "${2:-15}" "$1" 2>/dev/null | sed 's/^/    /'; }

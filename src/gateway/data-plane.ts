@@ -26,6 +26,7 @@ import type { RejectInfo, RejectLogger } from './proxy/client-errors.js';
 import { Balancers } from './upstream/balancer.js';
 import { UpstreamHealth } from './upstream/health.js';
 import { UpstreamPools } from './upstream/pools.js';
+import { WriteBatch } from './net/write-batch.js';
 
 export interface DataPlaneOptions {
   workDir: string;
@@ -55,7 +56,9 @@ function httpPortSpecs(runtime: GatewayRuntime, bindOverride: string | undefined
 
 export class DataPlane implements RejectLogger {
   readonly metrics = new GatewayMetrics();
-  readonly pools = new UpstreamPools();
+  /** Answers to clients and requests to upstreams leave together at the end of each event-loop turn. */
+  readonly writes = new WriteBatch(process.env.EDGION_WRITE_BATCH !== '0');
+  readonly pools = new UpstreamPools(undefined, this.writes);
   readonly health: UpstreamHealth;
   readonly balancers: Balancers;
   readonly accessLog: AccessLog | undefined;
@@ -106,7 +109,7 @@ export class DataPlane implements RejectLogger {
     this.stream = new StreamPlane({ workDir: opts.workDir, logger: opts.logger, registry: this.metrics.registry, balancers: this.balancers });
     this.proxy = new HttpProxy({ logger: opts.logger, accessLog: this.accessLog, metrics: this.metrics, pools: this.pools, balancers: this.balancers, plugins: this.pluginRunner, health: this.health, guards: this.stream.guards(), unmatchedHostGuard: this.stream.unmatchedHostGuard });
     this.runtimeRef = { current: compileSnapshot(emptySnapshot()) };
-    const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this, acceptConnection: this.stream.acceptConnection };
+    const frontend = { runtimeRef: this.runtimeRef, proxy: this.proxy, rejects: this, acceptConnection: this.stream.acceptConnection, writes: this.writes };
     this.listeners = new ListenerManager(
       {
         http: (spec, rt) => new HttpPortServer(spec, rt, frontend, opts.logger),

@@ -13,6 +13,8 @@ export interface ExchangeOwner {
   readonly socket: Socket;
   /** Seconds announced in `Keep-Alive: timeout=`; 0 announces nothing. */
   keepAliveTimeoutSec(): number;
+  /** Called before each write: the connection may hold its writes to the end of the event-loop turn (net/write-batch.ts). */
+  holdWrites(): void;
   /** The response is complete (written to the socket); `keepAlive` says whether the connection stays. */
   responseDone(res: H1Response, keepAlive: boolean): void;
   /** The response was abandoned: the connection is cut. */
@@ -254,12 +256,15 @@ export class H1Response {
 
   private flushHead(): boolean {
     const h = this.takeHead();
-    return h === '' ? true : this.owner.socket.write(h, 'latin1');
+    if (h === '') return true;
+    this.owner.holdWrites();
+    return this.owner.socket.write(h, 'latin1');
   }
 
   /** `prefix`, `body`, `suffix` in one write when small (latin1 keeps every byte), else corked. */
   private send(prefix: string, body: Buffer | undefined, suffix: string): boolean {
     const socket = this.owner.socket;
+    this.owner.holdWrites();
     if (body === undefined) return socket.write(prefix + suffix, 'latin1');
     if (body.length <= JOIN_LIMIT) return socket.write(prefix + body.toString('latin1') + suffix, 'latin1');
     socket.cork();

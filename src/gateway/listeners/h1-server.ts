@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import { H1Request, H1Response, type ExchangeOwner } from './h1-exchange.js';
 import { HAND_OVER, parseRequestHead, type HeadLimits } from './h1-request-head.js';
+import type { WriteBatch } from '../net/write-batch.js';
 
 export interface H1ServerSettings extends HeadLimits {
   /** Idle time allowed between requests (0: none). */
@@ -29,6 +30,8 @@ export interface H1ServerHost {
   onHeadersTimeout(socket: Socket): void;
   /** Set while the listener closes: responses end their connection. */
   readonly closing: boolean;
+  /** Answers leave together at the end of each event-loop turn (absent: at once). */
+  readonly writes?: WriteBatch | undefined;
 }
 
 /** Pipelined bytes held while a response is in progress before the socket is paused. */
@@ -117,6 +120,10 @@ class H1Connection implements ExchangeOwner {
 
   keepAliveTimeoutSec(): number {
     return Math.floor(this.server.settings.keepAliveTimeoutMs / 1000);
+  }
+
+  holdWrites(): void {
+    this.host.writes?.hold(this.socket);
   }
 
   private readonly onData = (chunk: Buffer): void => {

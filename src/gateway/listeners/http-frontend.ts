@@ -13,6 +13,7 @@ import type { HttpProxy } from '../proxy/http-proxy.js';
 import { answerClientError, type RejectLogger } from '../proxy/client-errors.js';
 import type { RuntimeRef } from './listener-manager.js';
 import { H1Server, type H1ServerSettings } from './h1-server.js';
+import type { WriteBatch } from '../net/write-batch.js';
 
 export interface FrontendDeps {
   runtimeRef: RuntimeRef;
@@ -20,6 +21,8 @@ export interface FrontendDeps {
   rejects: RejectLogger;
   /** Connection-level filter (Gateway stream plugins) for plain ports; false = close at once. */
   acceptConnection?: (port: number, socket: Socket) => boolean;
+  /** Answers on the own HTTP/1.1 path leave together at the end of each event-loop turn. */
+  writes?: WriteBatch;
 }
 
 export class HttpFrontend {
@@ -73,6 +76,7 @@ export class HttpFrontend {
         get closing() {
           return frontend.closing;
         },
+        writes: deps.writes,
       });
     }
     this.update(settings);

@@ -180,42 +180,50 @@ export class PluginRunner {
   responseHeaders(ctx: RequestContext, status: number, headers: ResponseHeaders): number {
     const sets = ctx.pluginSets;
     if (sets === undefined) return status;
-    const s = session(ctx);
-    const res = new PluginResponseImpl(status, headers);
-    const runList = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
-      for (const e of set.responseFilter) {
-        if (e.conditions) {
-          const skip = e.conditions.evaluate(s, Date.now());
-          if (isPromise(skip) || skip) continue; // async conditions cannot gate a synchronous stage
-        }
-        if (e.nested !== undefined) {
-          const target = this.responseTarget(ctx, e, depth, path);
-          if (target) runList(target, depth + 1, [...path, target.key]);
-          continue;
-        }
-        const run = new PluginRunRecord(set.key, e);
-        (ctx.pluginRuns ??= []).push(run);
-        const t0 = performance.now();
-        s.current = run;
-        try {
-          e.instance.onResponseHeaders?.(s, res);
-        } catch (err) {
-          run.outcome = 'error';
-          this.hooks.onError(ctx, set.key, e, err);
-        } finally {
-          run.us = Math.round((performance.now() - t0) * 1000);
-          s.current = undefined;
-        }
+    let res: PluginResponseImpl | undefined;
+    for (let i = 0; i < sets.length; i++) {
+      const set = sets[i]!;
+      if (set.responseFilter.length === 0) continue;
+      res ??= new PluginResponseImpl(status, headers);
+      this.filterHeaders(ctx, session(ctx), res, set, 0, undefined);
+    }
+    return res === undefined ? status : res.status;
+  }
+
+  /** One set's upstreamResponseFilterPlugins; `path` (the sets entered, for cycles) is built only when an entry nests. */
+  private filterHeaders(ctx: RequestContext, s: PluginSessionImpl, res: PluginResponseImpl, set: CompiledPluginSet, depth: number, path: readonly string[] | undefined): void {
+    const list = set.responseFilter;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e.conditions) {
+        const skip = e.conditions.evaluate(s, Date.now());
+        if (isPromise(skip) || skip) continue; // async conditions cannot gate a synchronous stage
       }
-    };
-    for (const set of sets) runList(set, 0, [set.key]);
-    return res.status;
+      if (e.nested !== undefined) {
+        const entered = path ?? [set.key];
+        const target = this.responseTarget(ctx, e, depth, entered);
+        if (target) this.filterHeaders(ctx, s, res, target, depth + 1, [...entered, target.key]);
+        continue;
+      }
+      const run = new PluginRunRecord(set.key, e);
+      (ctx.pluginRuns ??= []).push(run);
+      const t0 = performance.now();
+      s.current = run;
+      try {
+        e.instance.onResponseHeaders?.(s, res);
+      } catch (err) {
+        run.outcome = 'error';
+        this.hooks.onError(ctx, set.key, e, err);
+      }
+      run.us = Math.round((performance.now() - t0) * 1000);
+      s.current = undefined;
+    }
   }
 
   /** upstreamResponsePlugins (async) of every set that ran; undefined when there are none. */
   response(ctx: RequestContext, status: number, headers: ResponseHeaders): Promise<number> | undefined {
     const sets = ctx.pluginSets;
-    if (sets === undefined || !sets.some((x) => x.response.length)) return undefined;
+    if (sets === undefined || !sets.some(hasResponseStage)) return undefined;
     return (async () => {
       const s = session(ctx);
       const res = new PluginResponseImpl(status, headers);
@@ -251,6 +259,8 @@ export class PluginRunner {
   bodyFilters(ctx: RequestContext): CompiledEntry[] | undefined {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
+    // The usual case, one set without ExtensionRefs in its response stages: the same list every time.
+    if (sets.length === 1 && !nestsInResponse(sets[0]!)) return ownBodyFilters(sets[0]!);
     let out: CompiledEntry[] | undefined;
     // Response filters with onBodyChunk, also those reached through an ExtensionRef in that list.
     const collectFilters = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
@@ -325,6 +335,31 @@ export class PluginRunner {
     }
     return fields;
   }
+}
+
+const hasResponseStage = (set: CompiledPluginSet): boolean => set.response.length !== 0;
+
+const nesting = new WeakMap<CompiledPluginSet, boolean>();
+/** Whether an entry of the set's response stages is an ExtensionRef (its body filters then depend on the request). */
+function nestsInResponse(set: CompiledPluginSet): boolean {
+  let v = nesting.get(set);
+  if (v === undefined) {
+    v = [set.responseFilter, set.body].some((l) => l.some((e) => e.nested !== undefined));
+    nesting.set(set, v);
+  }
+  return v;
+}
+
+const ownFilters = new WeakMap<CompiledPluginSet, CompiledEntry[] | null>();
+/** Body filters of a set without ExtensionRefs in its response stages: response filters with onBodyChunk, then body plugins. */
+function ownBodyFilters(set: CompiledPluginSet): CompiledEntry[] | undefined {
+  let list = ownFilters.get(set);
+  if (list === undefined) {
+    const found = [...set.responseFilter.filter((e) => e.instance.onBodyChunk !== undefined), ...set.body];
+    list = found.length ? found : null;
+    ownFilters.set(set, list);
+  }
+  return list ?? undefined;
 }
 
 /** The entries of a set that add access-log fields (most sets have none), found once per set. */

@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BAD_HEADER_VALUE, H1ResponseParser, lowerToken, type ResponseHeaderMap, type ResponseSink } from './h1-response-parser.js';
+import type { WriteBatch } from '../net/write-batch.js';
 
 export interface H1PoolOptions {
   host: string;
@@ -24,6 +25,8 @@ export interface H1PoolOptions {
   maxConnections: number;
   /** Largest response head accepted. */
   maxHeadBytes?: number;
+  /** Requests leave together at the end of each event-loop turn (absent: at once). */
+  writes?: WriteBatch | undefined;
 }
 
 /** The subset of an undici Pool the proxy uses; undici's Pool satisfies it too. */
@@ -177,6 +180,7 @@ class H1Connection implements ResponseSink {
       return;
     }
     const socket = this.socket;
+    this.pool.options.writes?.hold(socket);
     if (body == null) {
       socket.write(head, 'latin1');
       r.sent = true;

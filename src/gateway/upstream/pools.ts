@@ -9,6 +9,7 @@ import { Pool } from 'undici';
 import type { ClusterIR, EndpointIR } from '../../ir/index.js';
 import { checkBackendIdentity } from './backend-identity.js';
 import { H1Pool, type UpstreamDispatcher } from './h1-pool.js';
+import type { WriteBatch } from '../net/write-batch.js';
 
 export interface PoolSettings {
   connectTimeoutMs: number;
@@ -28,7 +29,11 @@ export class UpstreamPools {
   }
 
   /** `ownH1`: plain HTTP/1.1 endpoints use the gateway's own client (the default) rather than undici. */
-  constructor(private readonly ownH1 = process.env.EDGION_UPSTREAM_CLIENT !== 'undici') {}
+  constructor(
+    private readonly ownH1 = process.env.EDGION_UPSTREAM_CLIENT !== 'undici',
+    /** Requests of the own client leave together at the end of each event-loop turn. */
+    private readonly writes?: WriteBatch,
+  ) {}
 
   /** `h2` forces HTTP/2 (gRPC): h2c on plain connections, h2 by ALPN on TLS ones. */
   get(cluster: ClusterIR, ep: EndpointIR, s: PoolSettings, h2 = false): UpstreamDispatcher {
@@ -82,7 +87,7 @@ export class UpstreamPools {
       });
     if (!this.ownH1 || h2 || secure) return undici();
     return new H1Pool(
-      { host: ep.address, port: ep.port, connectTimeoutMs: s.connectTimeoutMs, keepAliveTimeoutMs: 4_000, keepAliveMaxTimeoutMs: Math.max(4_000, s.idleTimeoutMs), maxConnections: 1024 },
+      { host: ep.address, port: ep.port, connectTimeoutMs: s.connectTimeoutMs, keepAliveTimeoutMs: 4_000, keepAliveMaxTimeoutMs: Math.max(4_000, s.idleTimeoutMs), maxConnections: 1024, writes: this.writes },
       undici, // Upgrade (WebSocket) requests
     );
   }

@@ -34,8 +34,11 @@ interface Source {
   get: KeyAccessor;
 }
 
-/** Request headers of one key entry: header name (lower case) → value, or undefined to remove. */
-type Consumer = [string, string | undefined][];
+/** What a valid key does to the request headers (lower-case names): headers it sets, headers it removes. */
+interface Consumer {
+  set: [string, string][];
+  remove: string[];
+}
 
 export const KeyAuth = definePlugin({
   type: 'KeyAuth',
@@ -73,13 +76,15 @@ export const KeyAuth = definePlugin({
           const t = scalarText(v);
           if (t !== undefined) fields.set(k.toLowerCase(), t);
         }
-        keys.set(
-          key,
-          whitelist.map((h) => {
-            const v = fields.get(h);
-            return [h, v !== undefined ? headerText(v) : undefined];
-          }),
-        );
+        // Consumer headers are the gateway's: a client's values never pass (those not set are removed).
+        const set: [string, string][] = [];
+        for (const h of whitelist) {
+          const v = fields.get(h);
+          const text = v === undefined ? undefined : headerText(v); // an unsafe value is not sent: removed
+          if (text !== undefined) set.push([h, text]);
+        }
+        const remove = [...new Set([CONSUMER.anonymous, CONSUMER.username, ...whitelist])].filter((h) => !set.some(([n]) => n === h));
+        keys.set(key, { set, remove });
       }
     }
     const sources: Source[] = c.keySources.map((k) => ({ key: k, get: compileKeyGet(k, deps.webhook) }));
@@ -100,13 +105,8 @@ export const KeyAuth = definePlugin({
         s.log(`invalid key from ${describeKey(from.key)}`);
         return reject(c.authFailureDelayMs, 'ApiKey', c.realm, 'Unauthorized - Invalid API key', 401, 'KeyAuthInvalid');
       }
-      // Consumer headers are the gateway's: a client's values never pass.
-      s.removeHeader(CONSUMER.anonymous);
-      s.removeHeader(CONSUMER.username);
-      for (const [h, v] of consumer) {
-        if (v === undefined) s.removeHeader(h);
-        else s.setHeader(h, v);
-      }
+      for (let i = 0; i < consumer.remove.length; i++) s.removeHeader(consumer.remove[i]!);
+      for (let i = 0; i < consumer.set.length; i++) s.setHeader(consumer.set[i]![0], consumer.set[i]![1]);
       if (c.hideCredentials) {
         if (from.key.type === 'header') s.removeHeader(from.key.name!);
         else if (from.key.type === 'ctx') s.removeVar(from.key.name!);
