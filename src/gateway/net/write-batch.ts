@@ -9,9 +9,16 @@
 
 import type { Writable } from 'node:stream';
 
+/** On a held socket: the turn (WriteBatch.turn) it is held in; a property, cheaper than a Set lookup per write. */
+const kHeldIn = Symbol('edgion.heldIn');
+type Holdable = Writable & { [kHeldIn]?: number };
+/** Turn numbers are unique across batches (a socket marked by one batch is not held by another). */
+let lastTurn = 0;
+
 export class WriteBatch {
-  private held: Writable[] = [];
-  private readonly holding = new Set<Writable>();
+  private held: Holdable[] = [];
+  /** This batch's current turn: a socket marked with it is held already. */
+  private turn = ++lastTurn;
   private scheduled = false;
 
   /** `enabled: false` writes at once (EDGION_WRITE_BATCH=0, for comparison). */
@@ -19,10 +26,11 @@ export class WriteBatch {
 
   /** Holds what `socket` is written from now until the end of this turn of the event loop. */
   hold(socket: Writable): void {
-    if (!this.enabled || this.holding.has(socket) || socket.destroyed) return;
-    socket.cork();
-    this.holding.add(socket);
-    this.held.push(socket);
+    const s = socket as Holdable;
+    if (!this.enabled || s[kHeldIn] === this.turn || s.destroyed) return;
+    s.cork();
+    s[kHeldIn] = this.turn;
+    this.held.push(s);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -38,7 +46,7 @@ export class WriteBatch {
     this.scheduled = false;
     const sockets = this.held;
     this.held = [];
-    this.holding.clear();
+    this.turn = ++lastTurn;
     // end() uncorks fully, and uncork() on a socket that is no longer corked does nothing.
     for (let i = 0; i < sockets.length; i++) sockets[i]!.uncork();
   };

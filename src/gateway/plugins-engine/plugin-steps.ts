@@ -184,8 +184,12 @@ export class PluginRunner {
     for (let i = 0; i < sets.length; i++) {
       const set = sets[i]!;
       if (set.responseFilter.length === 0) continue;
-      res ??= new PluginResponseImpl(status, headers);
-      this.filterHeaders(ctx, session(ctx), res, set, 0, undefined);
+      const s = session(ctx);
+      if (res === undefined) {
+        res = new PluginResponseImpl(status, headers);
+        s.mark = -1; // the first plugin reads the clock; the others start where the previous one ended
+      }
+      this.filterHeaders(ctx, s, res, set, 0, undefined);
     }
     return res === undefined ? status : res.status;
   }
@@ -207,7 +211,8 @@ export class PluginRunner {
       }
       const run = new PluginRunRecord(set.key, e);
       (ctx.pluginRuns ??= []).push(run);
-      const t0 = performance.now();
+      // Back to back, one plugin's end is the next one's start (as in the request stage).
+      const t0 = s.mark >= 0 ? s.mark : performance.now();
       s.current = run;
       try {
         e.instance.onResponseHeaders?.(s, res);
@@ -215,7 +220,9 @@ export class PluginRunner {
         run.outcome = 'error';
         this.hooks.onError(ctx, set.key, e, err);
       }
-      run.us = Math.round((performance.now() - t0) * 1000);
+      const t1 = performance.now();
+      run.us = Math.round((t1 - t0) * 1000);
+      s.mark = t1;
       s.current = undefined;
     }
   }

@@ -128,11 +128,37 @@ export interface LimitState {
   resetAt: number;
 }
 
-/** Limit headers on an allowed request (they reach whatever response the client gets). */
-export function setLimitHeaders(s: PluginSession, names: HeaderNames, st: LimitState): void {
-  if (names.limit) s.setResponseHeader(names.limit, String(st.limit));
-  if (names.remaining) s.setResponseHeader(names.remaining, String(Math.max(0, st.remaining)));
-  if (names.reset) s.setResponseHeader(names.reset, String(Math.ceil(st.resetAt / 1000)));
+/**
+ * Limit headers on allowed requests (they reach whatever response the client gets). One per plugin
+ * instance: the texts that repeat request after request (the limit, the window's end) are made once.
+ */
+export class LimitHeaders {
+  private limit = -1;
+  private limitText = '';
+  private resetSec = -1;
+  private resetText = '';
+
+  constructor(private readonly names: HeaderNames) {}
+
+  set(s: PluginSession, limit: number, remaining: number, resetAt: number): void {
+    const n = this.names;
+    if (n.limit) {
+      if (limit !== this.limit) {
+        this.limit = limit;
+        this.limitText = String(limit);
+      }
+      s.setResponseHeader(n.limit, this.limitText);
+    }
+    if (n.remaining) s.setResponseHeader(n.remaining, String(Math.max(0, remaining)));
+    if (n.reset) {
+      const sec = Math.ceil(resetAt / 1000);
+      if (sec !== this.resetSec) {
+        this.resetSec = sec;
+        this.resetText = String(sec);
+      }
+      s.setResponseHeader(n.reset, this.resetText);
+    }
+  }
 }
 
 /** The rejection: `rejectStatus`, JSON `{"message"}`, Retry-After and limit headers with remaining 0. */

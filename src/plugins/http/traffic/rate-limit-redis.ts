@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { definePlugin, type PluginProblem, type PluginReply, type PluginSession } from '../../runtime/define-plugin.js';
 import { keyGetProblems } from '../../runtime/key-get.js';
-import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, setLimitHeaders } from './limit-common.js';
+import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, LimitHeaders } from './limit-common.js';
 import { acquireRedis, redisConfigProblems, type RedisClient, type RedisLinkConfig } from './redis-clients.js';
 
 const Policy = Type.Object({
@@ -141,6 +141,7 @@ export const RateLimitRedis = definePlugin({
     const ref = c.redisRef.includes('/') ? c.redisRef : `${deps.namespace}/${c.redisRef}`;
     const link = deps.linkSys[ref];
     const names = resolveHeaderNames(c.headerNames);
+    const limitHeaders = c.showLimitHeaders ? new LimitHeaders(names) : undefined;
     const keyOf = compileKey(c.key, c.defaultKey);
     const policies = c.policies.map((p, i) => ({ i, rate: p.rate, ms: parseDurationMs(p.interval) ?? 1000, alg: p.algorithm }));
     const internalError: PluginReply = { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal rate limiter error' }), error: 'RateLimitRedisConfig' };
@@ -210,7 +211,7 @@ export const RateLimitRedis = definePlugin({
         const retryMs = p.alg === 'TokenBucket' ? st.resetAt - now : p.ms;
         return rejectReply({ status: c.rejectStatus, message: c.rejectMessage, showHeaders: c.showLimitHeaders, names, retryAfterS: Math.max(1, Math.ceil(retryMs / 1000)), error: 'RateLimited' }, st, now);
       }
-      if (c.showLimitHeaders) setLimitHeaders(s, names, st);
+      limitHeaders?.set(s, st.limit, st.remaining, st.resetAt);
       return undefined;
     };
     const withKey = (s: PluginSession, key: string | undefined): PluginReply | undefined | Promise<PluginReply | undefined> => {

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { createHash } from 'node:crypto';
 import { definePlugin, type CounterResult, type PluginProblem, type PluginReply, type PluginSession } from '../../runtime/define-plugin.js';
 import { keyGetProblems } from '../../runtime/key-get.js';
-import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, setLimitHeaders } from './limit-common.js';
+import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, LimitHeaders } from './limit-common.js';
 
 const Schema = Type.Object({
   rate: Type.Integer({ minimum: 1, description: 'requests per interval' }),
@@ -49,13 +49,13 @@ export const RateLimit = definePlugin({
     const reject = { status: c.rejectStatus, message: c.rejectMessage, showHeaders: c.showLimitHeaders, names, retryAfterS, error: 'RateLimited' };
     const denyMissing = { ...reject, retryAfterS: 0, error: 'RateLimitKeyMissing' };
 
+    const headers = c.showLimitHeaders ? new LimitHeaders(names) : undefined;
     const decide = (s: PluginSession, r: CounterResult): PluginReply | undefined => {
-      const st = { limit, remaining: r.remaining, resetAt: r.resetAt };
       if (!r.allowed) {
         s.log(`limited: ${r.count}/${limit}`);
-        return rejectReply(reject, st, deps.now());
+        return rejectReply(reject, { limit, remaining: r.remaining, resetAt: r.resetAt }, deps.now());
       }
-      if (c.showLimitHeaders) setLimitHeaders(s, names, st);
+      headers?.set(s, limit, r.remaining, r.resetAt);
       return undefined;
     };
     const withKey = (s: PluginSession, key: string | undefined): PluginReply | undefined | Promise<PluginReply | undefined> => {
