@@ -50,9 +50,13 @@ interface Lease {
   half: number;
 }
 
-/** Batch size: 1% of the limit (at least the cost, at most 1000 units). */
+/**
+ * Batch size: 1% of the limit, at least the cost. No absolute cap: what a batch strands is bounded
+ * by the 1%, and a busy key's round trips to the primary (a wake-up of another process each,
+ * costly on a loaded machine) stay at about 150 per window whatever the limit.
+ */
 export function batchFor(limit: number, cost: number): number {
-  return Math.max(cost, Math.min(1000, Math.floor(limit / 100)));
+  return Math.max(cost, Math.floor(limit / 100));
 }
 
 /** Lease entries kept per worker at most (keys past it ask the primary on every take). */
