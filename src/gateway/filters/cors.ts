@@ -7,7 +7,7 @@
 
 import type { CorsFilterIR } from '../../ir/index.js';
 import { CorsPolicy, originEntryProblem, type CorsRequest } from '../../plugins/http/security/cors-core.js';
-import type { RequestContext } from '../proxy/context.js';
+import { HeaderEdit, type RequestContext } from '../proxy/context.js';
 import type { RequestStep, ResponseHeaders } from '../pipeline/steps.js';
 
 const NOT_EXPOSED = new Set(['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'vary', 'set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);
@@ -38,9 +38,7 @@ export function corsFilter(f: CorsFilterIR): RequestStep {
         header: (n) => ctx.upHeaders.get(n),
         setResponseHeader(name, value) {
           if (name === 'access-control-allow-origin') allowed = true;
-          ops.push((h) => {
-            h[name] = value;
-          });
+          ops.push(new HeaderEdit('set', name, value));
         },
         appendResponseHeader(name, value) {
           ops.push((h) => appendHeader(h, name, value));

@@ -5,7 +5,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { BackendChoice, PluginClientCert, PluginSession, UpstreamOverride } from '../../plugins/runtime/define-plugin.js';
 import { cookieValue } from '../../plugins/runtime/key-get.js';
-import type { RequestContext } from '../proxy/context.js';
+import { HeaderEdit, type RequestContext } from '../proxy/context.js';
 import { formatAccessLine } from '../observe/access-log.js';
 import { stageLogsJson, type LogShape } from './plugin-steps.js';
 
@@ -138,23 +138,13 @@ export class PluginSessionImpl implements PluginSession {
   }
 
   setResponseHeader(name: string, value: string): void {
-    const n = name.toLowerCase();
-    (this.ctx.responseOps ??= []).push((h) => {
-      h[n] = value;
-    });
+    (this.ctx.responseOps ??= []).push(new HeaderEdit('set', name.toLowerCase(), value));
   }
   appendResponseHeader(name: string, value: string): void {
-    const n = name.toLowerCase();
-    (this.ctx.responseOps ??= []).push((h) => {
-      const cur = h[n];
-      h[n] = cur === undefined ? value : Array.isArray(cur) ? [...cur, value] : [cur, value];
-    });
+    (this.ctx.responseOps ??= []).push(new HeaderEdit('append', name.toLowerCase(), value));
   }
   removeResponseHeader(name: string): void {
-    const n = name.toLowerCase();
-    (this.ctx.responseOps ??= []).push((h) => {
-      delete h[n];
-    });
+    (this.ctx.responseOps ??= []).push(new HeaderEdit('remove', name.toLowerCase(), ''));
   }
 
   getVar(name: string): string | undefined {

@@ -38,6 +38,37 @@ export interface ProxyCallbacks {
   onUpstreamUpgrade(ctx: RequestContext, status: number, headers: ResponseHeaders, socket: Duplex): void;
 }
 
+/** A response header edit of the request phase: a plain set/append/remove, or any edit as a function. */
+export type ResponseOp = HeaderEdit | ((headers: ResponseHeaders) => void);
+
+/** A set (replace), append (one more line) or remove of one response header; data, not a closure per edit. */
+export class HeaderEdit {
+  constructor(
+    readonly kind: 'set' | 'append' | 'remove',
+    /** Lower case. */
+    readonly name: string,
+    readonly value: string,
+  ) {}
+}
+
+/** Applies the request phase's response header edits, in the order they were asked for. */
+export function applyResponseOps(ops: readonly ResponseOp[], h: ResponseHeaders): void {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (typeof op === 'function') {
+      op(h);
+      continue;
+    }
+    const n = op.name;
+    if (op.kind === 'set') h[n] = op.value;
+    else if (op.kind === 'remove') delete h[n];
+    else {
+      const cur = h[n];
+      h[n] = cur === undefined ? op.value : Array.isArray(cur) ? [...cur, op.value] : [cur, op.value];
+    }
+  }
+}
+
 /** A WebSocket (or other Upgrade) request: the client socket and any bytes read past the headers. */
 export interface UpgradeInfo {
   socket: Duplex;
@@ -86,7 +117,7 @@ export class RequestContext implements MatchRequest, Dispatcher.DispatchHandler 
   hasBody = false;
 
   /** Response header edits requested during the request phase; also applied to replies the gateway makes. */
-  responseOps: ((headers: ResponseHeaders) => void)[] | undefined;
+  responseOps: ResponseOp[] | undefined;
   /** ctx variables (CtxSet, plugins) shown in the access log. */
   vars: Record<string, string> | undefined;
 

@@ -21,7 +21,7 @@ import { IDEMPOTENT_METHODS } from '../upstream/h1-pool.js';
 import { endpointKey, type Balancer, type Balancers } from '../upstream/balancer.js';
 import type { UpstreamHealth } from '../upstream/health.js';
 import { cookieValue } from '../../plugins/runtime/key-get.js';
-import { RequestContext, type ProxyCallbacks } from './context.js';
+import { RequestContext, applyResponseOps, type ProxyCallbacks } from './context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 import { GatewayError, errorBodyText } from './status-text.js';
 import { resolveRealIp } from './real-ip.js';
@@ -530,7 +530,7 @@ export class HttpProxy implements ProxyCallbacks {
       const b = ctx.backend;
       if (b !== undefined) for (const step of b.responseSteps) step.run(ctx, status, headers);
     }
-    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    if (ctx.responseOps !== undefined) applyResponseOps(ctx.responseOps, headers);
     headers.server = 'edgion';
     headers['x-trace-id'] = ctx.traceId;
     if (this.draining) headers.connection = 'close';
@@ -736,7 +736,7 @@ export class HttpProxy implements ProxyCallbacks {
     let body = r.body;
     if (body === undefined) body = '';
     if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8';
-    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    if (ctx.responseOps !== undefined) applyResponseOps(ctx.responseOps, headers);
     headers.server = 'edgion';
     if (ctx.traceId) headers['x-trace-id'] = ctx.traceId;
     headers['content-length'] = String(Buffer.byteLength(body));
@@ -759,7 +759,7 @@ export class HttpProxy implements ProxyCallbacks {
     const code = grpcStatusFor(r.status);
     const text = typeof r.body === 'string' ? r.body.trim() : `${r.status}`;
     const headers: ResponseHeaders = { ...r.headers };
-    if (ctx.responseOps !== undefined) for (const op of ctx.responseOps) op(headers);
+    if (ctx.responseOps !== undefined) applyResponseOps(ctx.responseOps, headers);
     delete headers['content-length'];
     delete headers['content-type'];
     const stream = (ctx.res as unknown as { stream?: import('node:http2').ServerHttp2Stream }).stream;
