@@ -58,7 +58,7 @@ export class H1Server {
 
   /** Connections without a response in progress are closed; the others close after it. */
   closeIdle(): void {
-    for (const c of this.connections) if (c.idle) c.socket.destroy();
+    for (const c of this.connections) if (c.idle) closeIdleSocket(c.socket);
   }
 
   closeAll(): void {
@@ -81,7 +81,7 @@ export class H1Server {
             c.detach();
             this.host.onHeadersTimeout(c.socket);
           }
-        } else if (keepAliveTimeoutMs > 0 && now - c.idleSince > keepAliveTimeoutMs) c.socket.destroy();
+        } else if (keepAliveTimeoutMs > 0 && now - c.idleSince > keepAliveTimeoutMs) closeIdleSocket(c.socket);
       }
       const p = every();
       if (p !== period) {
@@ -223,6 +223,12 @@ function onSocketError(): void {
 }
 
 /** End the socket once written, then destroy it (node's destroySoon). */
+/** Closes a connection between requests; an answer still held by the write batch leaves first. */
+function closeIdleSocket(socket: Socket): void {
+  if (socket.writableLength > 0) endSoon(socket);
+  else socket.destroy();
+}
+
 function endSoon(socket: Socket): void {
   const s = socket as Socket & { destroySoon?: () => void };
   if (typeof s.destroySoon === 'function') s.destroySoon();

@@ -6,6 +6,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { H1Server, type H1ServerSettings } from '../../../src/gateway/listeners/h1-server.js';
 import type { H1Request, H1Response } from '../../../src/gateway/listeners/h1-exchange.js';
+import { WriteBatch } from '../../../src/gateway/net/write-batch.js';
 
 type Handler = (req: H1Request, res: H1Response) => void;
 
@@ -21,7 +22,7 @@ interface Harness {
 
 const SETTINGS: H1ServerSettings = { maxHeaderBytes: 8192, maxHeaderCount: 50, keepAliveTimeoutMs: 5000, headersTimeoutMs: 5000, maxRequestsPerSocket: 0 };
 
-async function harness(handler: Handler, settings: Partial<H1ServerSettings> = {}): Promise<Harness> {
+async function harness(handler: Handler, settings: Partial<H1ServerSettings> = {}, writes?: WriteBatch): Promise<Harness> {
   const node = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -52,6 +53,7 @@ async function harness(handler: Handler, settings: Partial<H1ServerSettings> = {
     get closing() {
       return h.closing;
     },
+    writes,
   });
   const server = net.createServer((s) => h.fast.accept(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -308,6 +310,24 @@ test('while closing, answers say Connection: close and idle connections are clos
   const c = new Client(h.port).send(GET('/late'));
   await c.until((x) => x.closed, 'closed after its answer');
   assert.match(c.data, /Connection: close\r\n[\s\S]*ok \/late$/);
+  await h.close();
+});
+
+test('with writes held to the end of the turn: answers arrive whole, also when the connection is closed in the same turn', async () => {
+  const batch = new WriteBatch();
+  let held = 0;
+  const h = await harness((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(`ok ${req.url}`.length) });
+    res.end(`ok ${req.url}`);
+    held = batch.size;
+    if (req.url === '/last') h.fast.closeIdle(); // graceful stop right after the answer, before the turn ends
+  }, {}, batch);
+  const c = new Client(h.port).send(GET('/1'));
+  await c.until((x) => x.data.includes('ok /1'), 'first answer');
+  assert.equal(held, 1, 'the answer was held, not written at once');
+  c.send(GET('/last'));
+  await c.until((x) => x.closed, 'closed after the answer');
+  assert.match(c.data, /ok \/1HTTP\/1\.1 200 OK\r\n[\s\S]*ok \/last$/);
   await h.close();
 });
 
