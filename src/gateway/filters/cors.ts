@@ -8,7 +8,7 @@
 import type { CorsFilterIR } from '../../ir/index.js';
 import { CorsPolicy, originEntryProblem, type CorsRequest } from '../../plugins/http/security/cors-core.js';
 import { HeaderEdit, type RequestContext } from '../proxy/context.js';
-import type { RequestStep, ResponseHeaders } from '../pipeline/steps.js';
+import type { RequestStep } from '../pipeline/steps.js';
 
 const NOT_EXPOSED = new Set(['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'vary', 'set-cookie', 'connection', 'keep-alive', 'transfer-encoding']);
 
@@ -41,7 +41,7 @@ export function corsFilter(f: CorsFilterIR): RequestStep {
           ops.push(new HeaderEdit('set', name, value));
         },
         appendResponseHeader(name, value) {
-          ops.push((h) => appendHeader(h, name, value));
+          ops.push(new HeaderEdit('append', name, value));
         },
       };
       const reply = policy.handle(view);
@@ -55,9 +55,4 @@ export function corsFilter(f: CorsFilterIR): RequestStep {
       return undefined;
     },
   };
-}
-
-function appendHeader(h: ResponseHeaders, name: string, value: string): void {
-  const cur = h[name];
-  h[name] = cur === undefined ? value : Array.isArray(cur) ? [...cur, value] : [cur, value];
 }

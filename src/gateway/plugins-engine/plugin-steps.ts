@@ -267,7 +267,10 @@ export class PluginRunner {
     const sets = ctx.pluginSets;
     if (sets === undefined) return undefined;
     // The usual case, one set without ExtensionRefs in its response stages: the same list every time.
-    if (sets.length === 1 && !nestsInResponse(sets[0]!)) return ownBodyFilters(sets[0]!);
+    if (sets.length === 1) {
+      const own = ownBodyFilters(sets[0]!);
+      if (own !== 'nested') return own ?? undefined;
+    }
     let out: CompiledEntry[] | undefined;
     // Response filters with onBodyChunk, also those reached through an ExtensionRef in that list.
     const collectFilters = (set: CompiledPluginSet, depth: number, path: readonly string[]): void => {
@@ -346,27 +349,23 @@ export class PluginRunner {
 
 const hasResponseStage = (set: CompiledPluginSet): boolean => set.response.length !== 0;
 
-const nesting = new WeakMap<CompiledPluginSet, boolean>();
-/** Whether an entry of the set's response stages is an ExtensionRef (its body filters then depend on the request). */
-function nestsInResponse(set: CompiledPluginSet): boolean {
-  let v = nesting.get(set);
-  if (v === undefined) {
-    v = [set.responseFilter, set.body].some((l) => l.some((e) => e.nested !== undefined));
-    nesting.set(set, v);
-  }
-  return v;
-}
-
-const ownFilters = new WeakMap<CompiledPluginSet, CompiledEntry[] | null>();
-/** Body filters of a set without ExtensionRefs in its response stages: response filters with onBodyChunk, then body plugins. */
-function ownBodyFilters(set: CompiledPluginSet): CompiledEntry[] | undefined {
+const ownFilters = new WeakMap<CompiledPluginSet, CompiledEntry[] | null | 'nested'>();
+/**
+ * Body filters of a set, found once: response filters with onBodyChunk, then body plugins (null
+ * when none). 'nested' when an entry of those stages is an ExtensionRef: the list then depends on
+ * the sets the request ran, and is collected per request.
+ */
+function ownBodyFilters(set: CompiledPluginSet): CompiledEntry[] | null | 'nested' {
   let list = ownFilters.get(set);
   if (list === undefined) {
-    const found = [...set.responseFilter.filter((e) => e.instance.onBodyChunk !== undefined), ...set.body];
-    list = found.length ? found : null;
+    if ([set.responseFilter, set.body].some((l) => l.some((e) => e.nested !== undefined))) list = 'nested';
+    else {
+      const found = [...set.responseFilter.filter((e) => e.instance.onBodyChunk !== undefined), ...set.body];
+      list = found.length ? found : null;
+    }
     ownFilters.set(set, list);
   }
-  return list ?? undefined;
+  return list;
 }
 
 /** The entries of a set that add access-log fields (most sets have none), found once per set. */

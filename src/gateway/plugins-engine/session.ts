@@ -26,8 +26,6 @@ type LogFragments = { logStage?: string; logPrefix?: string; logShape?: LogShape
 
 /** The runs the engine records: every field present from the start, so all runs share one shape. */
 export class PluginRunRecord implements PluginRun {
-  readonly type: string;
-  readonly where: string;
   us = 0;
   skip: string | undefined = undefined;
   log: string[] | undefined = undefined;
@@ -35,9 +33,12 @@ export class PluginRunRecord implements PluginRun {
   constructor(
     readonly set: string,
     readonly entry: LogFragments & { type: string; where: string },
-  ) {
-    this.type = entry.type;
-    this.where = entry.where;
+  ) {}
+  get type(): string {
+    return this.entry.type;
+  }
+  get where(): string {
+    return this.entry.where;
   }
 }
 
