@@ -222,9 +222,9 @@ describe('up --detach and down', { concurrency: true }, () => {
 
   it('reports a background start that fails, with its error line', async () => {
     const { work, conf } = dirs();
-    const run = await runCli(['up', '-d', ...PORTS, '--conf-dir', conf, '--work-dir', work, '--timeout', '1'], { env: fakeBinsEnv('never-ready') });
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /^Error: the background edgion-ctl up exited \(code 1\) before it was ready: gateway did not become ready within 1s$/m);
+    const run = await runCli(['up', '-d', ...PORTS, '--conf-dir', conf, '--work-dir', work, '--timeout', '6'], { env: fakeBinsEnv('never-ready') }); // 6 s: the fake controller must get ready first on a loaded CI machine
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^Error: the background edgion-ctl up exited \(code 1\) before it was ready: gateway did not become ready within 6s$/m);
     assert.ok(!existsSync(path.join(work, 'run', 'up.json')));
   });
 });
