@@ -543,10 +543,11 @@ CELLS=$((REPS * ${#SCENARIOS[@]} * ${#ORDER[@]}))
 log "== measuring: wrk -t1 -c$CONNS --latency, ${WARMUP}s warm-up + ${DURATION}s per cell, $REPS interleaved rounds, $CELLS cells"
 for ((rep = 1; rep <= REPS; rep++)); do
   log "== round $rep/$REPS"
-  # Scaling compares two rows only: alternate which goes first, so a speed drift during the run
-  # does not always favour the same one. The main mode keeps one order (the shared method's).
+  # Two rows only (scaling, or issue 5's edgion / edgion-plugins): alternate which goes first, so a
+  # speed drift during the run does not always favour the same one. With more targets the main mode
+  # keeps one order (the shared method's).
   round_order=("${ORDER[@]}")
-  if [[ $MODE == scaling ]] && ((rep % 2 == 0)); then round_order=("${ORDER[1]}" "${ORDER[0]}"); fi
+  if ((${#ORDER[@]} == 2 && rep % 2 == 0)); then round_order=("${ORDER[1]}" "${ORDER[0]}"); fi
   for sc in "${SCENARIOS[@]}"; do
     for t in "${round_order[@]}"; do measure "${sc%%|*}" "${sc#*|}" "$t" "$rep"; done
   done
