@@ -20,7 +20,7 @@ const { runOffline } = await import(path.join(dist, 'controller/offline.js'));
 const { DataPlane } = await import(path.join(dist, 'gateway/data-plane.js'));
 const { H1Request, H1Response } = await import(path.join(dist, 'gateway/listeners/h1-exchange.js'));
 const { silentLogger } = await import(path.join(dist, 'shared/logger.js'));
-const { ClusterCounters } = await import(path.join(dist, 'gateway/plugins-engine/cluster-counters.js'));
+const { ClusterCounters, answerLeases } = await import(path.join(dist, 'gateway/plugins-engine/cluster-counters.js'));
 const { LocalCounters } = await import(path.join(dist, 'gateway/plugins-engine/local-counters.js'));
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -46,10 +46,9 @@ if (off.rejected.length) throw new Error(`bench configuration rejected: ${JSON.s
 // Rate-limit counters as a worker of the gateway has them: batches lent by the primary's store
 // (here in the same process, answered on the next turn of the event loop).
 const store = new LocalCounters();
-const counters = new ClusterCounters((q) => {
-  const opts = q.sketch !== undefined ? { sketch: q.sketch, slotsK: q.slotsK } : undefined;
-  const r = store.lease(q.key, q.cost, q.want, q.limit, q.windowMs, opts, q.at);
-  setImmediate(() => counters.onReply({ t: 'lease-reply', id: q.id, granted: r.granted, count: r.count, resetAt: r.resetAt }));
+const counters = new ClusterCounters((m) => {
+  const r = answerLeases(store, m.q);
+  setImmediate(() => counters.onReplies({ t: 'lease-replies', r }));
   return true;
 });
 const dp = new DataPlane({ workDir: work, logger: silentLogger(), accessLog: process.env.BENCH_ACCESS_LOG !== '0', counters });

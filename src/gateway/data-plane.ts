@@ -13,6 +13,7 @@ import { HttpPortServer } from './listeners/http-port.js';
 import { StreamPlane } from './stream/stream-plane.js';
 import { PluginHost } from './plugins-engine/plugin-host.js';
 import { PluginRunner } from './plugins-engine/plugin-steps.js';
+import { ClusterCounters } from './plugins-engine/cluster-counters.js';
 import { LocalCounters } from './plugins-engine/local-counters.js';
 import { WebhookKeys } from './plugins-engine/webhook.js';
 import { builtinRegistry } from '../plugins/registry.js';
@@ -119,6 +120,12 @@ export class DataPlane implements RejectLogger {
       opts.logger,
       opts.bindAddress,
     );
+    if (counters instanceof ClusterCounters) {
+      // How rate limits are decided in this worker: locally, or by asking the primary (and in how many messages).
+      this.metrics.addCounter('edgion_rate_limit_local_takes_total', 'Rate-limit units taken from batches this worker holds', () => counters.localHits);
+      this.metrics.addCounter('edgion_rate_limit_leases_total', 'Batches of rate-limit units asked from the primary', () => counters.roundTrips);
+      this.metrics.addCounter('edgion_rate_limit_lease_messages_total', 'Messages to the primary carrying those asks (one per event-loop turn)', () => counters.messages);
+    }
     this.metrics.addCounter('edgion_access_log_dropped_total', 'Access log lines dropped because the disk could not keep up', () => this.accessLog?.dropped ?? 0);
     this.metrics.addLabeledCounter('edgion_mirror_requests_total', 'Mirrored requests by outcome', 'status', () => this.mirrorStats.byStatus);
     this.metrics.addGauge('edgion_config_version', 'Version of the configuration snapshot in use', () => this.runtimeRef.current.version);

@@ -36,8 +36,8 @@ export function runWorker(opts: WorkerOptions): void {
     process.exit(0);
   };
   process.on('message', (m: PrimaryMessage) => {
-    if (m.t === 'lease-reply') {
-      counters.onReply(m);
+    if (m.t === 'lease-replies') {
+      counters.onReplies(m);
     } else if (m.t === 'snapshot') {
       void plane.apply(m.snapshot).then((result) => send({ t: 'applied', result }));
     } else if (m.t === 'metrics') {

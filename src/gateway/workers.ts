@@ -7,7 +7,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Snapshot } from '../ir/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApplyResult, DataPlane } from './data-plane.js';
-import { serveCounterLeases, type LeaseReply, type LeaseRequest } from './plugins-engine/cluster-counters.js';
+import { serveCounterLeases, type LeaseReplies, type LeaseRequests } from './plugins-engine/cluster-counters.js';
 import type { LocalCounters } from './plugins-engine/local-counters.js';
 
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
@@ -27,13 +27,13 @@ export type PrimaryMessage =
   | { t: 'snapshot'; snapshot: Snapshot }
   | { t: 'metrics'; id: number }
   | { t: 'shutdown'; graceMs: number }
-  | LeaseReply;
+  | LeaseReplies;
 
 export type WorkerMessage =
   | { t: 'booted' }
   | { t: 'applied'; result: ApplyResult }
   | { t: 'metrics'; id: number; data: WorkerMetrics }
-  | LeaseRequest;
+  | LeaseRequests;
 
 export class InProcessWorker implements WorkerHandle {
   readonly id = 0;

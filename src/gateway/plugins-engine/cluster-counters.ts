@@ -10,9 +10,8 @@ import type { Worker } from 'node:cluster';
 import type { CounterOptions, CounterResult, SharedCounters } from '../../plugins/runtime/define-plugin.js';
 import type { LocalCounters } from './local-counters.js';
 
-/** Worker → primary: borrow units of a key's window. */
+/** One lease: borrow units of a key's window. */
 export interface LeaseRequest {
-  t: 'lease';
   id: number;
   key: string;
   cost: number;
@@ -25,13 +24,29 @@ export interface LeaseRequest {
   slotsK?: number;
 }
 
-/** Primary → worker. */
+/** The primary's answer to one lease. */
 export interface LeaseReply {
-  t: 'lease-reply';
   id: number;
   granted: number;
   count: number;
   resetAt: number;
+}
+
+/**
+ * Worker → primary: the leases asked for during one turn of the worker's event loop, in one
+ * message. Many keys (a limit per client address) mean a lease for most requests; one message
+ * per lease would cost each of them a round of serialising, a pipe write and a wake-up of the
+ * primary, which is more than the rest of the request.
+ */
+export interface LeaseRequests {
+  t: 'leases';
+  q: LeaseRequest[];
+}
+
+/** Primary → worker: the answers to one LeaseRequests message, in one message. */
+export interface LeaseReplies {
+  t: 'lease-replies';
+  r: LeaseReply[];
 }
 
 interface Lease {
@@ -63,6 +78,19 @@ export function batchFor(limit: number, cost: number): number {
 const MAX_LEASES = 100_000;
 const IPC_TIMEOUT_MS = 2000;
 
+/** The leases sent in one message: their timeout is cleared once all are answered. */
+interface Batch {
+  open: number;
+  timer: NodeJS.Timeout | undefined;
+}
+/** Placeholder until the lease is sent (the batch is made when the turn's leases leave). */
+const NO_BATCH: Batch = { open: 0, timer: undefined };
+
+interface Waiting {
+  done: (r: LeaseReply | undefined) => void;
+  batch: Batch;
+}
+
 /** The leases of one counter space (a sketch name and window length: one RateLimit), by key. */
 interface LeaseTable {
   readonly byKey: Map<string, Lease>;
@@ -73,24 +101,33 @@ export class ClusterCounters implements SharedCounters {
   private readonly tables = new Map<string, LeaseTable>();
   private readonly tableOf = new WeakMap<CounterOptions, { windowMs: number; table: LeaseTable }>();
   private leaseCount = 0;
-  private readonly waiting = new Map<number, (r: LeaseReply | undefined) => void>();
+  private readonly waiting = new Map<number, Waiting>();
+  /** Leases asked for during this turn of the event loop, sent together when it ends. */
+  private outbox: LeaseRequest[] = [];
+  private flushQueued = false;
   private nextId = 1;
   private lastSweep = 0;
-  /** Takes answered without asking the primary, and IPC round trips (tests and metrics). */
+  /** Takes answered without asking the primary, leases asked for, and messages sent for them (tests and metrics). */
   localHits = 0;
   roundTrips = 0;
+  messages = 0;
 
   constructor(
-    private readonly send: (m: LeaseRequest) => boolean,
+    private readonly send: (m: LeaseRequests) => boolean,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Feed every `lease-reply` message from the primary here. */
-  onReply(m: LeaseReply): void {
-    const fn = this.waiting.get(m.id);
-    if (fn === undefined) return;
-    this.waiting.delete(m.id);
-    fn(m);
+  /** Feed every `lease-replies` message from the primary here. */
+  onReplies(m: LeaseReplies): void {
+    for (let i = 0; i < m.r.length; i++) this.settle(m.r[i]!.id, m.r[i]);
+  }
+
+  private settle(id: number, r: LeaseReply | undefined): void {
+    const w = this.waiting.get(id);
+    if (w === undefined) return;
+    this.waiting.delete(id);
+    if (w.batch !== NO_BATCH && --w.batch.open === 0) clearTimeout(w.batch.timer);
+    w.done(r);
   }
 
   /** The lease table of a counter space; found without building a string when `opts` was seen before. */
@@ -196,26 +233,42 @@ export class ClusterCounters implements SharedCounters {
     });
   }
 
-  /** One lease request to the primary; `done` runs once, with undefined when no answer came in time. */
+  /**
+   * One lease request to the primary; `done` runs once, with undefined when no answer came in
+   * time. It leaves with the others of this turn of the event loop (setImmediate: after the poll
+   * phase that read the requests asking for them).
+   */
   private ask(key: string, cost: number, want: number, limit: number, windowMs: number, opts: CounterOptions | undefined, now: number, done: (r: LeaseReply | undefined) => void): void {
     const id = this.nextId++;
-    const req: LeaseRequest = { t: 'lease', id, key, cost, want, limit, windowMs, at: now, ...(opts?.sketch !== undefined ? { sketch: opts.sketch } : {}), ...(opts?.slotsK !== undefined ? { slotsK: opts.slotsK } : {}) };
+    const req: LeaseRequest = { id, key, cost, want, limit, windowMs, at: now };
+    if (opts?.sketch !== undefined) req.sketch = opts.sketch;
+    if (opts?.slotsK !== undefined) req.slotsK = opts.slotsK;
     this.roundTrips++;
-    const timer = setTimeout(() => {
-      this.waiting.delete(id);
-      done(undefined);
-    }, IPC_TIMEOUT_MS);
-    timer.unref();
-    this.waiting.set(id, (r) => {
-      clearTimeout(timer);
-      done(r);
-    });
-    if (!this.send(req)) {
-      clearTimeout(timer);
-      this.waiting.delete(id);
-      done(undefined);
+    this.waiting.set(id, { done, batch: NO_BATCH });
+    this.outbox.push(req);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flush);
     }
   }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const q = this.outbox;
+    if (q.length === 0) return;
+    this.outbox = [];
+    const batch: Batch = { open: q.length, timer: undefined };
+    for (let i = 0; i < q.length; i++) this.waiting.get(q[i]!.id)!.batch = batch;
+    this.messages++;
+    if (!this.send({ t: 'leases', q })) {
+      for (let i = 0; i < q.length; i++) this.settle(q[i]!.id, undefined);
+      return;
+    }
+    batch.timer = setTimeout(() => {
+      for (let i = 0; i < q.length; i++) this.settle(q[i]!.id, undefined);
+    }, IPC_TIMEOUT_MS);
+    batch.timer.unref();
+  };
 
   /** Forgets leases of windows that ended, at most once a second. */
   private sweep(now: number): void {
@@ -236,14 +289,11 @@ export class ClusterCounters implements SharedCounters {
   }
 }
 
-/** Primary side: answers one worker's lease requests from the gateway's store. */
+/** Primary side: answers one worker's lease requests from the gateway's store, one message per message. */
 export function serveCounterLeases(worker: Worker, store: LocalCounters): void {
   worker.on('message', (m: { t?: string }) => {
-    if (m?.t !== 'lease') return;
-    const q = m as LeaseRequest;
-    const opts: CounterOptions | undefined = q.sketch !== undefined ? { sketch: q.sketch, ...(q.slotsK !== undefined ? { slotsK: q.slotsK } : {}) } : undefined;
-    const r = store.lease(q.key, q.cost, q.want, q.limit, q.windowMs, opts, q.at);
-    const reply: LeaseReply = { t: 'lease-reply', id: q.id, granted: r.granted, count: r.count, resetAt: r.resetAt };
+    if (m?.t !== 'leases') return;
+    const reply: LeaseReplies = { t: 'lease-replies', r: answerLeases(store, (m as LeaseRequests).q) };
     if (worker.isConnected()) {
       try {
         worker.send(reply);
@@ -252,4 +302,16 @@ export function serveCounterLeases(worker: Worker, store: LocalCounters): void {
       }
     }
   });
+}
+
+/** The store's answers to a batch of lease requests, in order. */
+export function answerLeases(store: LocalCounters, q: readonly LeaseRequest[]): LeaseReply[] {
+  const out: LeaseReply[] = [];
+  for (let i = 0; i < q.length; i++) {
+    const x = q[i]!;
+    const opts: CounterOptions | undefined = x.sketch !== undefined ? { sketch: x.sketch, ...(x.slotsK !== undefined ? { slotsK: x.slotsK } : {}) } : undefined;
+    const r = store.lease(x.key, x.cost, x.want, x.limit, x.windowMs, opts, x.at);
+    out.push({ id: x.id, granted: r.granted, count: r.count, resetAt: r.resetAt });
+  }
+  return out;
 }

@@ -93,6 +93,14 @@ test('the limit is global across 2 workers, not per worker', async () => {
   assert.equal(ok, 40, `allowed ${ok} of 200 with rate 40 (per-worker counters would allow up to 80)`);
   // Another key has its own budget.
   assert.equal((await request({ port, host: 'small.test', path: '/', headers: { 'x-user': 'bob' } })).status, 200);
+
+  // Every allowed request asked the primary (batches of one); the metrics (summed over workers) say so.
+  const metrics = (await e.gatewayApi('/metrics')).body;
+  const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const leases = value('edgion_rate_limit_leases_total');
+  const messages = value('edgion_rate_limit_lease_messages_total');
+  assert.ok(leases >= 41, `leases ${leases}: each of the 41 allowed requests needed one`);
+  assert.ok(messages >= 2 && messages <= leases, `messages ${messages} for ${leases} leases (one per event-loop turn at most)`);
 });
 
 test('batches of 1% keep a larger limit within one batch per worker', async () => {

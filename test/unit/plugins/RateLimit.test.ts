@@ -6,7 +6,7 @@ import { builtinRegistry } from '../../../src/plugins/registry.js';
 import { RateLimit, effectiveLimit } from '../../../src/plugins/http/traffic/rate-limit.js';
 import { parseDurationMs } from '../../../src/plugins/http/traffic/limit-common.js';
 import { LocalCounters } from '../../../src/gateway/plugins-engine/local-counters.js';
-import { ClusterCounters, batchFor, type LeaseReply, type LeaseRequest } from '../../../src/gateway/plugins-engine/cluster-counters.js';
+import { ClusterCounters, answerLeases, batchFor, type LeaseRequest, type LeaseRequests } from '../../../src/gateway/plugins-engine/cluster-counters.js';
 import type { PluginReply } from '../../../src/plugins/runtime/define-plugin.js';
 import { FakeSession } from '../../helpers/fake-session.js';
 import { fakeDeps } from '../../helpers/traffic.js';
@@ -134,11 +134,8 @@ function cluster(store: LocalCounters) {
   const sent: LeaseRequest[] = [];
   let client!: ClusterCounters;
   client = new ClusterCounters((m) => {
-    sent.push(m);
-    setImmediate(() => {
-      const r = store.lease(m.key, m.cost, m.want, m.limit, m.windowMs, m.sketch ? { sketch: m.sketch } : undefined, m.at);
-      client.onReply({ t: 'lease-reply', id: m.id, ...r } as LeaseReply);
-    });
+    sent.push(...m.q);
+    setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
     return true;
   });
   return { client, sent };
@@ -194,6 +191,30 @@ test('concurrent takes of one key share one pending lease; an exhausted window r
   assert.equal(w.sent.length, before);
 });
 
+test('the leases of one event-loop turn leave in one message and are answered in one', async () => {
+  const store = new LocalCounters();
+  const messages: LeaseRequests[] = [];
+  let client!: ClusterCounters;
+  client = new ClusterCounters((m) => {
+    messages.push(m);
+    setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
+    return true;
+  });
+  // A limit per client address: 300 clients, each new in this window, in one turn.
+  const rs = await Promise.all(Array.from({ length: 300 }, (_, i) => client.take(`10.0.${i >> 8}.${i & 255}`, 1, 2, 60_000)));
+  assert.ok(rs.every((r) => r.allowed));
+  assert.equal(messages.length, 1, 'one message for the turn');
+  assert.equal(messages[0]!.q.length, 300);
+  assert.equal(client.roundTrips, 300);
+  assert.equal(client.messages, 1);
+  // The same clients again: each holds no unit (a limit of 2 lends one at a time), the limit counts across both turns.
+  const again = await Promise.all(Array.from({ length: 300 }, (_, i) => client.take(`10.0.${i >> 8}.${i & 255}`, 1, 2, 60_000)));
+  const third = await client.take('10.0.0.7', 1, 2, 60_000);
+  assert.ok(again.every((r) => r.allowed));
+  assert.equal(third.allowed, false, 'the third request of a limit of 2 is refused');
+  assert.equal(messages.length, 3);
+});
+
 test('no answer from the primary: the request is let through', async () => {
   const c = new ClusterCounters(() => false);
   const r = await c.take('k', 1, 1, 1000);
@@ -205,8 +226,8 @@ test('lease entries of ended windows are dropped (worker memory follows the live
   const store = new LocalCounters(() => t);
   let client!: ClusterCounters;
   client = new ClusterCounters((m) => {
-    const r = store.lease(m.key, m.cost, m.want, m.limit, m.windowMs, m.sketch ? { sketch: m.sketch } : undefined, m.at);
-    queueMicrotask(() => client.onReply({ t: 'lease-reply', id: m.id, ...r }));
+    const r = answerLeases(store, m.q);
+    queueMicrotask(() => client.onReplies({ t: 'lease-replies', r }));
     return true;
   }, () => t);
   const opts = { sketch: 'ns/set|requestPlugins[0]|RateLimit|abc', slotsK: 1 };
