@@ -14,7 +14,7 @@ const ctl = (...args: string[]) => runCli([...args, '--controller-url', controll
 const seeded = [
   {
     kind: 'HTTPRoute',
-    metadata: { name: 'web', namespace: 'acc', creationTimestamp: new Date(Date.now() - 90_000).toISOString() },
+    metadata: { name: 'web', namespace: 'acc', creationTimestamp: new Date(Date.now() - 2 * 86_400_000).toISOString() }, // "2d" for an hour: no race with a slow run
     spec: { hostnames: ['web.example'], parentRefs: [{ name: 'gw' }] },
     status: { parents: [{ parentRef: { name: 'gw' }, conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted' }] }] },
   },
@@ -64,7 +64,7 @@ describe('get', () => {
     const lines = run.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^NAMESPACE\s+NAME\s+STATUS\s+AGE$/);
     assert.match(run.stdout, /^acc\s+broken\s+Rejected: NotAllowedByListeners\s+\d+s$/m);
-    assert.match(run.stdout, /^acc\s+web\s+Accepted\s+9\ds$/m);
+    assert.match(run.stdout, /^acc\s+web\s+Accepted\s+2d$/m);
     assert.equal(lines.length, 5);
   });
 
