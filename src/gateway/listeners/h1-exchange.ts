@@ -1,7 +1,8 @@
 // The request and response objects of the gateway's own HTTP/1.1 server path: the parts of
 // node:http's IncomingMessage and ServerResponse that the proxy uses, without their stream
-// machinery. Requests on this path have no body (see h1-request-head.ts); responses are written
-// straight to the socket: head and a small body in one write, chunked when no length is known.
+// machinery. H1Request has no body (requests with one are H1BodyRequest, h1-request-body.ts);
+// responses are written straight to the socket: head and a small body in one write, chunked when
+// no length is known.
 
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -19,6 +20,8 @@ export interface ExchangeOwner {
   responseDone(res: H1Response, keepAlive: boolean): void;
   /** The response was abandoned: the connection is cut. */
   abort(res: H1Response): void;
+  /** The request's body is still arriving: a response written now closes the connection. */
+  bodyPending?(): boolean;
 }
 
 export class H1Request {
@@ -145,7 +148,7 @@ export class H1Response {
     this.statusCode = status;
     if (status === 204 || status === 304 || status < 200) this.bodyless = true;
     // A body with a transfer coding other than chunked ends when the connection does.
-    this.keepAlive = this.shouldKeepAlive && (connection === undefined || !connection.includes('close')) && (!te || chunked || this.bodyless);
+    this.keepAlive = this.shouldKeepAlive && (connection === undefined || !connection.includes('close')) && (!te || chunked || this.bodyless) && !this.owner.bodyPending?.();
     if (!this.bodyless && !length && !te) {
       s += 'Transfer-Encoding: chunked\r\n';
       chunked = true;

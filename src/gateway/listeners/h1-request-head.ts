@@ -1,8 +1,9 @@
-// The request heads the gateway's own HTTP/1.1 server path takes: complete, plain HTTP/1.1 heads
-// of requests without a body. Anything else (a body, Transfer-Encoding, Upgrade, Expect, HTTP/1.0,
-// an unknown method, obs-fold, control characters, a head over the size or count limits, or a head
-// not complete in the bytes at hand) is left to node:http, which has every rule and answer for it
-// (400/408/431/505, smuggling checks, 100-continue, upgrades): the caller hands it the connection.
+// The request heads the gateway's own HTTP/1.1 server path takes: complete, plain HTTP/1.1 heads,
+// without a body or with a body of one valid Content-Length. Anything else (Transfer-Encoding, a
+// second or malformed Content-Length, Upgrade, Expect, HTTP/1.0, an unknown method, obs-fold,
+// control characters, a head over the size or count limits, or a head not complete in the bytes at
+// hand) is left to node:http, which has every rule and answer for it (400/408/431/505, smuggling
+// checks, chunked bodies, 100-continue, upgrades): the caller hands it the connection.
 
 import { lowerToken } from '../upstream/h1-response-parser.js';
 
@@ -15,6 +16,8 @@ export interface RequestHead {
   close: boolean;
   /** Bytes of the head, final CRLF CRLF included. */
   size: number;
+  /** Bytes of body that follow the head (Content-Length; 0 without one). */
+  bodyLength: number;
 }
 
 export interface HeadLimits {
@@ -26,10 +29,13 @@ export interface HeadLimits {
 /** Not ours: the connection goes to node:http with these bytes. */
 export const HAND_OVER = 0;
 
-/** Methods that carry no body unless they say so; anything else goes to node:http. */
+/** Methods this path takes (with or without a body); anything else goes to node:http. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
 const END_OF_HEAD = Buffer.from('\r\n\r\n');
+
+/** A Content-Length this path takes: digits only, at most 15 of them (a safe integer). */
+const LENGTH = /^[0-9]{1,15}$/;
 
 /**
  * A control character other than HTAB anywhere, DEL, or a CR or LF that is not part of a CRLF
@@ -63,6 +69,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
   const rawHeaders: string[] = [];
   let close = false;
   let length = false;
+  let bodyLength = 0;
   let pos = eol + 2;
   while (pos < text.length) {
     let next = text.indexOf('\r\n', pos);
@@ -79,9 +86,11 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
     const value = text.slice(a, b);
     switch (name) {
       case 'content-length':
-        // "0" is a request without a body; a second one, or any other length, is node's to judge.
-        if (value !== '0' || length) return HAND_OVER;
+        // One plain length; a second one (even an equal one), a sign, spaces or a list is node's
+        // to judge (it refuses what could smuggle a request).
+        if (length || !LENGTH.test(value)) return HAND_OVER;
         length = true;
+        bodyLength = Number(value);
         break;
       case 'transfer-encoding':
       case 'upgrade':
@@ -99,7 +108,7 @@ export function parseRequestHead(buf: Buffer, limits: HeadLimits): RequestHead |
     if (rawHeaders.length > limits.maxHeaderCount * 2) return HAND_OVER; // node counts and the proxy answers 431
     pos = next + 2;
   }
-  return { method, url, rawHeaders, close, size: end + 4 };
+  return { method, url, rawHeaders, close, size: end + 4, bodyLength };
 }
 
 /** node's rules for duplicate request headers (joinDuplicateHeaders off): IncomingMessage.headers. */

@@ -1,7 +1,8 @@
-// The gateway's own HTTP/1.1 server path, for the requests most traffic is made of: complete,
-// bodiless HTTP/1.1 requests on keep-alive connections. node:http does more per request than a
-// proxy needs (a stream per request and per response, timers per socket); this path parses the
-// head, hands the proxy a light request/response pair and writes the answer in one go.
+// The gateway's own HTTP/1.1 server path, for the requests most traffic is made of: HTTP/1.1
+// requests on keep-alive connections, without a body or with a body of one Content-Length.
+// node:http does more per request than a proxy needs (a stream per request and per response,
+// timers per socket); this path parses the head, hands the proxy a light request/response pair
+// (a Readable only when a body follows) and writes the answer in one go.
 //
 // Whatever it does not take (see h1-request-head.ts) goes to node:http: the connection is handed
 // over with the bytes read so far and stays there. node:http then applies every limit, timeout
@@ -9,6 +10,7 @@
 
 import type { Socket } from 'node:net';
 import { H1Request, H1Response, type ExchangeOwner } from './h1-exchange.js';
+import { H1BodyRequest, type BodySource } from './h1-request-body.js';
 import { HAND_OVER, parseRequestHead, type HeadLimits } from './h1-request-head.js';
 import type { WriteBatch } from '../net/write-batch.js';
 
@@ -19,11 +21,13 @@ export interface H1ServerSettings extends HeadLimits {
   headersTimeoutMs: number;
   /** Requests per connection (0: no limit). */
   maxRequestsPerSocket: number;
+  /** Time allowed for a request's body to arrive whole, from its head (0: none; node's requestTimeout). */
+  requestTimeoutMs: number;
 }
 
 export interface H1ServerHost {
   /** A request for the proxy. */
-  onRequest(req: H1Request, res: H1Response): void;
+  onRequest(req: H1Request | H1BodyRequest, res: H1Response): void;
   /** node:http takes the connection from here (the bytes read so far are given back to the socket). */
   handOver(socket: Socket): void;
   /** A new connection sent no request in time (answered like node:http's headers timeout). */
@@ -33,6 +37,8 @@ export interface H1ServerHost {
   /** Answers leave together at the end of each event-loop turn (absent: at once). */
   readonly writes?: WriteBatch | undefined;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Pipelined bytes held while a response is in progress before the socket is paused. */
 const PIPELINE_HOLD = 64 * 1024;
@@ -73,9 +79,13 @@ export class H1Server {
     let period = every();
     const tick = () => {
       const now = Date.now();
-      const { keepAliveTimeoutMs, headersTimeoutMs } = this.settings;
+      const { keepAliveTimeoutMs, headersTimeoutMs, requestTimeoutMs } = this.settings;
       for (const c of this.connections) {
-        if (!c.idle) continue;
+        if (!c.idle) {
+          // A body that does not arrive in time: the connection is cut (the proxy sees the close and stops).
+          if (requestTimeoutMs > 0 && c.receivingBody && now - c.requestStartedAt > requestTimeoutMs) c.socket.destroy();
+          continue;
+        }
         if (c.requests === 0) {
           if (headersTimeoutMs > 0 && now - c.idleSince > headersTimeoutMs) {
             c.detach();
@@ -94,10 +104,17 @@ export class H1Server {
   }
 }
 
-class H1Connection implements ExchangeOwner {
+class H1Connection implements ExchangeOwner, BodySource {
   /** Bytes received and not parsed yet (pipelined requests). */
   private pending: Buffer | undefined;
   private current: H1Response | undefined;
+  /** The body being received (the current request's), and how many of its bytes are still to come. */
+  private body: H1BodyRequest | undefined;
+  private bodyLeft = 0;
+  /** Reading stopped because the body's reader is behind. */
+  private bodyPaused = false;
+  /** When the current request's head arrived (ms). */
+  requestStartedAt = 0;
   requests = 0;
   idleSince = Date.now();
   private detached = false;
@@ -118,6 +135,15 @@ class H1Connection implements ExchangeOwner {
     return this.current === undefined && !this.detached;
   }
 
+  get receivingBody(): boolean {
+    return this.body !== undefined;
+  }
+
+  /** A response written now cannot keep the connection: the rest of its request's body would follow it. */
+  bodyPending(): boolean {
+    return this.body !== undefined;
+  }
+
   keepAliveTimeoutSec(): number {
     return Math.floor(this.server.settings.keepAliveTimeoutMs / 1000);
   }
@@ -127,6 +153,10 @@ class H1Connection implements ExchangeOwner {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.body !== undefined) {
+      chunk = this.feedBody(chunk);
+      if (chunk.length === 0) return;
+    }
     if (this.current !== undefined) {
       // Pipelined: served once the response in progress is done.
       this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
@@ -147,12 +177,57 @@ class H1Connection implements ExchangeOwner {
     const keepAlive = !head.close && !this.host.closing && (max === 0 || this.requests < max);
     const res = new H1Response(this, keepAlive, head.method === 'HEAD');
     this.current = res;
-    this.host.onRequest(new H1Request(this.socket, head.method, head.url, head.rawHeaders), res);
+    if (head.bodyLength === 0) {
+      this.host.onRequest(new H1Request(this.socket, head.method, head.url, head.rawHeaders), res);
+      return;
+    }
+    const body = new H1BodyRequest(this.socket, head.method, head.url, head.rawHeaders, this);
+    this.body = body;
+    this.requestStartedAt = Date.now();
+    this.bodyLeft = head.bodyLength;
+    // The bytes that came with the head go to the body first (before the proxy reads it, so a
+    // small body is whole when the request starts); what follows it is the next request.
+    const rest = this.pending;
+    this.pending = undefined;
+    if (rest !== undefined) {
+      const after = this.feedBody(rest);
+      if (after.length) this.pending = after;
+    }
+    this.host.onRequest(body, res);
+  }
+
+  /** Gives the body its bytes from `chunk`; returns what follows the body (the next request). */
+  private feedBody(chunk: Buffer): Buffer {
+    const body = this.body!;
+    const n = Math.min(this.bodyLeft, chunk.length);
+    this.bodyLeft -= n;
+    const more = n > 0 && !body.destroyed ? body.feed(n === chunk.length ? chunk : chunk.subarray(0, n)) : true;
+    if (this.bodyLeft === 0) {
+      this.body = undefined;
+      this.resumeBody();
+      if (!body.destroyed) body.finish();
+    } else if (!more && !this.bodyPaused) {
+      this.bodyPaused = true;
+      this.socket.pause();
+    }
+    return n === chunk.length ? EMPTY : chunk.subarray(n);
+  }
+
+  resumeBody(): void {
+    if (!this.bodyPaused) return;
+    this.bodyPaused = false;
+    if (!this.detached) this.socket.resume();
   }
 
   responseDone(res: H1Response, keepAlive: boolean): void {
     if (this.current !== res) return;
     this.current = undefined;
+    if (this.body !== undefined) {
+      // Answered before its body was all read (a 401 to an upload, say): the rest of the body is
+      // not a request, and reading it could take long: the connection ends here.
+      this.body = undefined;
+      keepAlive = false;
+    }
     if (!keepAlive || this.host.closing) {
       this.pending = undefined;
       this.detach();
@@ -208,8 +283,11 @@ class H1Connection implements ExchangeOwner {
     this.detached = true;
     this.server.forget(this);
     const res = this.current;
+    const body = this.body;
     this.current = undefined;
+    this.body = undefined;
     this.pending = undefined;
+    body?.abort();
     res?.emitClose();
   };
 

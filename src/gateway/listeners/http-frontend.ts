@@ -149,5 +149,6 @@ function fastSettings(s: ListenerSettings): H1ServerSettings {
     keepAliveTimeoutMs: s.clientKeepaliveTimeoutMs,
     headersTimeoutMs: Math.min(s.clientReadTimeoutMs, 60_000),
     maxRequestsPerSocket: s.keepaliveRequestLimit > 0 ? s.keepaliveRequestLimit : 0,
+    requestTimeoutMs: s.clientReadTimeoutMs * 5,
   };
 }

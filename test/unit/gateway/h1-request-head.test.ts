@@ -26,7 +26,14 @@ test('methods without a body, Content-Length: 0, Connection keep-alive/close, ab
     const h = parse(`${m} / HTTP/1.1\r\nHost: a\r\n\r\n`) as RequestHead;
     assert.equal(h.method, m);
   }
-  assert.notEqual(parse('POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n'), HAND_OVER);
+  assert.equal((parse('POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n') as RequestHead).bodyLength, 0);
+  assert.equal((parse('GET / HTTP/1.1\r\nHost: a\r\n\r\n') as RequestHead).bodyLength, 0);
+  // A body of one plain length: taken; the head's size excludes it.
+  const post = parse('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello') as RequestHead;
+  assert.equal(post.bodyLength, 5);
+  assert.equal(post.size, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n'.length);
+  assert.equal((parse('PUT / HTTP/1.1\r\nContent-Length:  007 \r\nHost: a\r\n\r\n') as RequestHead).bodyLength, 7);
+  assert.equal((parse('POST / HTTP/1.1\r\nContent-Length: 999999999999999\r\n\r\n') as RequestHead).bodyLength, 999_999_999_999_999);
   assert.equal((parse('GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n') as RequestHead).close, true);
   assert.equal((parse('GET / HTTP/1.1\r\nHost: a\r\nconnection: keep-alive\r\n\r\n') as RequestHead).close, false);
   assert.equal((parse('GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n') as RequestHead).url, 'http://a/x');
@@ -39,8 +46,18 @@ test('everything else is handed to node:http', () => {
     ['incomplete head', 'GET / HTTP/1.1\r\nHost: a\r\n'],
     ['empty', ''],
     ['leading empty line', '\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n'],
-    ['a body by length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello'],
     ['two lengths', 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n'],
+    ['two different lengths', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'],
+    ['a list of lengths', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello'],
+    ['a signed length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello'],
+    ['a negative length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n'],
+    ['a length with a space inside', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 0\r\n\r\n'],
+    ['a hex length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\nhello'],
+    ['an empty length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n'],
+    ['a length over 15 digits', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000\r\n\r\n'],
+    ['length and chunked (length first)', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['chunked and length (chunked first)', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n'],
+    ['a body with Expect', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n'],
     ['chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ['length and chunked', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['upgrade', 'GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'],

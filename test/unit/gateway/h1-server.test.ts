@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { H1Server, type H1ServerSettings } from '../../../src/gateway/listeners/h1-server.js';
 import type { H1Request, H1Response } from '../../../src/gateway/listeners/h1-exchange.js';
+import type { H1BodyRequest } from '../../../src/gateway/listeners/h1-request-body.js';
 import { WriteBatch } from '../../../src/gateway/net/write-batch.js';
 
-type Handler = (req: H1Request, res: H1Response) => void;
+type Handler = (req: H1Request | H1BodyRequest, res: H1Response) => void;
 
 interface Harness {
   port: number;
@@ -20,7 +22,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-const SETTINGS: H1ServerSettings = { maxHeaderBytes: 8192, maxHeaderCount: 50, keepAliveTimeoutMs: 5000, headersTimeoutMs: 5000, maxRequestsPerSocket: 0 };
+const SETTINGS: H1ServerSettings = { maxHeaderBytes: 8192, maxHeaderCount: 50, keepAliveTimeoutMs: 5000, headersTimeoutMs: 5000, maxRequestsPerSocket: 0, requestTimeoutMs: 25_000 };
 
 async function harness(handler: Handler, settings: Partial<H1ServerSettings> = {}, writes?: WriteBatch): Promise<Harness> {
   const node = http.createServer((req, res) => {
@@ -208,17 +210,113 @@ test('a header value with CR or LF is refused before anything is written; the re
   await h.close();
 });
 
-test('a request with a body goes to node:http with every byte, after requests this path served', async () => {
-  const h = await harness(okHandler);
-  const c = new Client(h.port).send(GET('/first'));
-  await c.until((x) => x.data.includes('ok /first'), 'first');
-  c.send('POST /post HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
-  await c.until((x) => x.data.includes('node:POST /post hello'), 'node:http answer');
-  // The connection stays with node:http from now on.
-  c.send(GET('/after'));
-  await c.until((x) => x.data.includes('node:GET /after'), 'next request on node:http');
-  assert.deepEqual(h.handedOver.map((r) => r.url), ['/post', '/after']);
+/** Answers with what it read of the body: `body <method> <url> <bytes> <sha256 prefix>`. */
+const bodyHandler: Handler = (req, res) => {
+  const hash = createHash('sha256');
+  let n = 0;
+  const answer = () => {
+    const text = `body ${req.method} ${req.url} ${n} ${hash.digest('hex').slice(0, 12)}`;
+    res.writeHead(200, { 'content-length': String(text.length) });
+    res.end(text);
+  };
+  if (!('read' in req)) return answer();
+  req.on('data', (c: Buffer) => {
+    n += c.length;
+    hash.update(c);
+  });
+  req.on('end', answer);
+};
+const sha12 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex').slice(0, 12);
+
+test('a body of one Content-Length is read here: whole in one packet, or over several with a pipelined request behind it', async () => {
+  const h = await harness(bodyHandler);
+  const c = new Client(h.port).send('POST /post HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
+  await c.until((x) => x.data.includes('body POST /post 5'), 'the body read');
+  assert.ok(c.data.includes(`body POST /post 5 ${sha12('hello')}`));
+  assert.match(c.data, /Connection: keep-alive/);
+  // Split: head alone, then the body in two pieces, the second carrying the next request.
+  c.send('PUT /put HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 30));
+  c.send('01234');
+  await new Promise((r) => setTimeout(r, 30));
+  c.send('56789' + GET('/after'));
+  await c.until((x) => x.data.includes('body GET /after'), 'the pipelined request after the body');
+  assert.ok(c.data.includes(`body PUT /put 10 ${sha12('0123456789')}`));
+  assert.ok(c.data.indexOf('body PUT /put') < c.data.indexOf('body GET /after'));
+  assert.equal(c.closed, false);
+  assert.deepEqual(h.handedOver, [], 'nothing went to node:http');
   c.socket.destroy();
+  await h.close();
+});
+
+test('a large body reaches a slow reader whole (the socket waits for the reader), then the connection serves on', async () => {
+  const big = Buffer.alloc(4 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 11)) & 0xff;
+  const h = await harness((req, res) => {
+    if (!('read' in req)) return okHandler(req, res);
+    const hash = createHash('sha256');
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      hash.update(c);
+      // A reader slower than the client: the server must stop reading the socket meanwhile.
+      if (n % 5 === 0) {
+        req.pause();
+        setTimeout(() => req.resume(), 1);
+      }
+    });
+    req.on('end', () => {
+      const text = `got ${n} ${hash.digest('hex').slice(0, 12)}`;
+      res.writeHead(200, { 'content-length': String(text.length) });
+      res.end(text);
+    });
+  });
+  const c = new Client(h.port);
+  c.socket.write(`POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: ${big.length}\r\n\r\n`);
+  c.socket.write(big);
+  c.send(GET('/next'));
+  await c.until((x) => x.data.includes('ok /next'), 'the request after the large body');
+  assert.ok(c.data.includes(`got ${big.length} ${sha12(big)}`), c.data.slice(0, 300));
+  assert.deepEqual(h.handedOver, []);
+  c.socket.destroy();
+  await h.close();
+});
+
+test('an answer before the body is read says Connection: close and ends the connection; a client gone mid-body aborts the body', async () => {
+  const h = await harness((_req, res) => {
+    res.writeHead(401, { 'content-length': '6' });
+    res.end('denied');
+  });
+  const c = new Client(h.port).send('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(1000));
+  await c.until((x) => x.closed, 'the connection to end');
+  assert.match(c.data, /^HTTP\/1\.1 401 Unauthorized\r\ncontent-length: 6\r\nConnection: close\r\n/);
+  await h.close();
+
+  const seen: string[] = [];
+  const g = await harness((req, res) => {
+    const body = req as H1BodyRequest;
+    body.on('aborted', () => seen.push('aborted'));
+    body.on('error', (e: Error) => seen.push(`error ${e.message}`));
+    res.on('close', () => seen.push('response close'));
+  });
+  const d = new Client(g.port).send('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly-part');
+  await new Promise((r) => setTimeout(r, 50));
+  d.socket.destroy();
+  const deadline = Date.now() + 3000;
+  while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen.sort(), ['aborted', 'error aborted', 'response close']);
+  await g.close();
+});
+
+test('a body that does not arrive in time: the connection is cut after requestTimeoutMs', async () => {
+  let closed = false;
+  const h = await harness((req, res) => {
+    req.resume();
+    res.on('close', () => (closed = true));
+  }, { requestTimeoutMs: 200 });
+  const c = new Client(h.port).send('POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01');
+  await c.until((x) => x.closed && closed, 'the connection to be cut and the response to learn of it');
+  assert.equal(c.data, '');
   await h.close();
 });
 
@@ -235,9 +333,9 @@ test('a head split over two packets and a chunked body go to node:http', async (
   await h.close();
 });
 
-test('a pipelined request with a body behind a bodiless one: the first here, the rest through node:http', async () => {
+test('a pipelined request with a chunked body behind a bodiless one: the first here, the rest through node:http', async () => {
   const h = await harness(okHandler);
-  const c = new Client(h.port).send(GET('/a') + 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz' + GET('/c'));
+  const c = new Client(h.port).send(GET('/a') + 'POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n' + GET('/c'));
   await c.until((x) => x.data.includes('node:GET /c'), 'all three');
   assert.ok(c.data.indexOf('ok /a') < c.data.indexOf('node:POST /b xyz'));
   assert.ok(c.data.indexOf('node:POST /b xyz') < c.data.indexOf('node:GET /c'));
