@@ -83,7 +83,7 @@ export class H1Server {
       for (const c of this.connections) {
         if (!c.idle) {
           // A body that does not arrive in time: the connection is cut (the proxy sees the close and stops).
-          if (requestTimeoutMs > 0 && c.receivingBody && now - c.requestStartedAt > requestTimeoutMs) c.socket.destroy();
+          if (requestTimeoutMs > 0 && c.bodyPending() && now - c.requestStartedAt > requestTimeoutMs) c.socket.destroy();
           continue;
         }
         if (c.requests === 0) {
@@ -133,10 +133,6 @@ class H1Connection implements ExchangeOwner, BodySource {
 
   get idle(): boolean {
     return this.current === undefined && !this.detached;
-  }
-
-  get receivingBody(): boolean {
-    return this.body !== undefined;
   }
 
   /** A response written now cannot keep the connection: the rest of its request's body would follow it. */

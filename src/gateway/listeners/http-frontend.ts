@@ -85,12 +85,14 @@ export class HttpFrontend {
   update(s: ListenerSettings): void {
     // One more than the limit, so the proxy sees that the limit was crossed and answers 431.
     this.http1.maxHeadersCount = s.maxHeaderCount + 1;
-    this.http1.keepAliveTimeout = s.clientKeepaliveTimeoutMs;
-    this.http1.headersTimeout = Math.min(s.clientReadTimeoutMs, 60_000);
-    this.http1.requestTimeout = s.clientReadTimeoutMs * 5;
-    this.http1.maxRequestsPerSocket = s.keepaliveRequestLimit > 0 ? s.keepaliveRequestLimit : 0;
+    // The same limits on both HTTP/1.1 paths (the own path's settings are node:http's).
+    const limits = fastSettings(s);
+    this.http1.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    this.http1.headersTimeout = limits.headersTimeoutMs;
+    this.http1.requestTimeout = limits.requestTimeoutMs;
+    this.http1.maxRequestsPerSocket = limits.maxRequestsPerSocket;
     this.http2.setTimeout(s.clientKeepaliveTimeoutMs);
-    if (this.fast !== undefined) this.fast.settings = fastSettings(s);
+    if (this.fast !== undefined) this.fast.settings = limits;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -141,7 +143,7 @@ export class HttpFrontend {
   }
 }
 
-/** The node:http limits above, for the own HTTP/1.1 path. */
+/** The HTTP/1.1 limits of a listener, as node:http and the own server path take them. */
 function fastSettings(s: ListenerSettings): H1ServerSettings {
   return {
     maxHeaderBytes: s.maxHeaderBytes,

@@ -83,12 +83,12 @@ interface Batch {
   open: number;
   timer: NodeJS.Timeout | undefined;
 }
-/** Placeholder until the lease is sent (the batch is made when the turn's leases leave). */
-const NO_BATCH: Batch = { open: 0, timer: undefined };
 
+/** A lease asked for and not answered yet. */
 interface Waiting {
   done: (r: LeaseReply | undefined) => void;
-  batch: Batch;
+  /** Unset until the lease leaves with the others of its turn. */
+  batch?: Batch;
 }
 
 /** The leases of one counter space (a sketch name and window length: one RateLimit), by key. */
@@ -104,6 +104,7 @@ export class ClusterCounters implements SharedCounters {
   private readonly waiting = new Map<number, Waiting>();
   /** Leases asked for during this turn of the event loop, sent together when it ends. */
   private outbox: LeaseRequest[] = [];
+  private outboxWaiting: Waiting[] = [];
   private flushQueued = false;
   private nextId = 1;
   private lastSweep = 0;
@@ -126,7 +127,7 @@ export class ClusterCounters implements SharedCounters {
     const w = this.waiting.get(id);
     if (w === undefined) return;
     this.waiting.delete(id);
-    if (w.batch !== NO_BATCH && --w.batch.open === 0) clearTimeout(w.batch.timer);
+    if (w.batch !== undefined && --w.batch.open === 0) clearTimeout(w.batch.timer);
     w.done(r);
   }
 
@@ -244,8 +245,10 @@ export class ClusterCounters implements SharedCounters {
     if (opts?.sketch !== undefined) req.sketch = opts.sketch;
     if (opts?.slotsK !== undefined) req.slotsK = opts.slotsK;
     this.roundTrips++;
-    this.waiting.set(id, { done, batch: NO_BATCH });
+    const w: Waiting = { done };
+    this.waiting.set(id, w);
     this.outbox.push(req);
+    this.outboxWaiting.push(w);
     if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(this.flush);
@@ -256,9 +259,11 @@ export class ClusterCounters implements SharedCounters {
     this.flushQueued = false;
     const q = this.outbox;
     if (q.length === 0) return;
+    const ws = this.outboxWaiting;
     this.outbox = [];
+    this.outboxWaiting = [];
     const batch: Batch = { open: q.length, timer: undefined };
-    for (let i = 0; i < q.length; i++) this.waiting.get(q[i]!.id)!.batch = batch;
+    for (let i = 0; i < ws.length; i++) ws[i]!.batch = batch;
     this.messages++;
     if (!this.send({ t: 'leases', q })) {
       for (let i = 0; i < q.length; i++) this.settle(q[i]!.id, undefined);
