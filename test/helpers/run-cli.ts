@@ -111,7 +111,7 @@ export class LiveCli {
   }
 
   /** Waits until the combined output matches; fails with the output so far. */
-  async waitFor(pattern: RegExp, timeoutMs = 15000): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp, timeoutMs = 40_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = this.output.match(pattern);

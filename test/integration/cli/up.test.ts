@@ -83,9 +83,9 @@ describe('up (foreground)', { concurrency: true }, () => {
     const up = startUp(['--conf-dir', conf, '--work-dir', work], 'crash-after-ready-once');
     await up.waitFor(/edgion is up/);
     const first = readJson(path.join(work, 'run', 'up.json')).gatewayPid;
-    await up.waitFor(/^gateway exited with code 1; restarting in 1s$/m, 10000);
+    await up.waitFor(/^gateway exited with code 1; restarting in 1s$/m, 30_000);
     assert.match(up.output, /\[gateway\] fake gateway: simulated crash after ready/);
-    const restarted = await up.waitFor(/^gateway restarted \(pid (\d+)\)$/m, 10000);
+    const restarted = await up.waitFor(/^gateway restarted \(pid (\d+)\)$/m, 30_000);
     const second = Number(restarted[1]);
     assert.notEqual(second, first);
     await waitUntil(() => readJson(path.join(work, 'run', 'up.json')).gatewayPid === second, 5000, 'up.json to name the new gateway');
@@ -96,7 +96,7 @@ describe('up (foreground)', { concurrency: true }, () => {
   it('restarts a gateway that crashes during startup and still becomes ready', async () => {
     const { work, conf } = dirs();
     const up = startUp(['--conf-dir', conf, '--work-dir', work], 'crash-at-first-start');
-    await up.waitFor(/edgion is up/, 15000);
+    await up.waitFor(/edgion is up/);
     assert.match(up.output, /^gateway exited with code 1; restarting in 1s$/m);
     up.signalGroup('SIGTERM');
     assert.equal((await up.exited).code, 0);
