@@ -270,9 +270,9 @@ test('a CA reference that does not resolve: 502 naming the policy (never the sys
     assert.equal(r.status, 502, `${host}: ${r.body}`);
     assert.match(r.body, new RegExp(`^502 Bad Gateway: BackendTLSPolicy default/${name} cannot be applied \\(no valid CA certificate`));
   }
-  const logged = await waitFor(async () => /requests to Service default\/svc-badca:\d+ are refused \(502\): BackendTLSPolicy default\/p-badca/.test(e.processLog('gateway')), 5000);
+  const logged = await waitFor(async () => /requests to Service default\/svc-badca:\d+ are refused \(502\): BackendTLSPolicy default\/p-badca/.test(e.processLog('gateway')), 10_000);
   assert.ok(logged, e.processLog('gateway').slice(-2000));
-  const line = await waitFor(async () => e.accessLog().find((l) => l.request_info?.host === 'badca.test'), 3000);
+  const line = await waitFor(async () => e.accessLog().find((l) => l.request_info?.host === 'badca.test'), 10_000);
   assert.deepEqual(line?.errors, ['BackendTlsPolicyInvalid']);
 
   const st = (await e.api('/api/v1/resources/BackendTLSPolicy/default/p-badca')).json.status;

@@ -166,7 +166,7 @@ test('the connection limit closes connections over it; the gateway keeps serving
   assert.equal(over.text, '');
   assert.equal(over.closed, true);
   for (const s of socks) s.destroy();
-  assert.ok(await waitFor(async () => (await request({ port: connPort, host: 'h.test', path: '/after' })).status === 200, 3000));
+  assert.ok(await waitFor(async () => (await request({ port: connPort, host: 'h.test', path: '/after' })).status === 200, 10_000));
   assert.equal((await request({ port, host: 'h.test', path: '/still-fine' })).status, 200);
 });
 

@@ -194,9 +194,9 @@ test('endpoints added and removed by reload, under one keep-alive connection', a
     return s;
   };
   e.writeConf('grow.yaml', [pool('grow', [b[0]!.port]), route('grow', 'grow.test', 'grow')].join('---\n'));
-  assert.ok(await waitFor(async () => (await request({ port, host: 'grow.test', path: '/g', agent })).status === 200, 3000));
+  assert.ok(await waitFor(async () => (await request({ port, host: 'grow.test', path: '/g', agent })).status === 200, 10_000));
   e.writeConf('grow.yaml', [pool('grow', [b[0]!.port, b[1]!.port]), route('grow', 'grow.test', 'grow')].join('---\n'));
-  assert.ok(await waitFor(async () => (await seen(4)).size === 2, 3000), 'the added endpoint gets traffic');
+  assert.ok(await waitFor(async () => (await seen(4)).size === 2, 10_000), 'the added endpoint gets traffic');
   e.writeConf('grow.yaml', [pool('grow', [b[1]!.port]), route('grow', 'grow.test', 'grow')].join('---\n'));
   assert.ok(await waitFor(async () => {
     const s = await seen(4);

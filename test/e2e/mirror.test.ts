@@ -87,7 +87,7 @@ test('a dead mirror does not fail or slow the main request', async () => {
   const t0 = Date.now();
   const r = await request({ port, host: 'dead.test', path: '/d' });
   assert.equal(r.status, 200);
-  assert.ok(Date.now() - t0 < 500, `took ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
 });
 
 test('the RequestMirror plugin mirrors the same way', async () => {
@@ -113,6 +113,6 @@ test('mirrorLog: false mirrors without a mirror.log line', async () => {
   await request({ port, host: 'quiet.test', path: '/quiet', headers: { 'x-trace-id': 'trace-quiet-mirror' } });
   await request({ port, host: 'mirror.test', path: '/loud', headers: { 'x-trace-id': 'trace-loud-mirror' } });
   assert.ok(await waitFor(async () => seenBy(shadow, '/quiet')[0]), 'the copy is still sent');
-  assert.ok(await waitFor(async () => mirrorLog().includes('trace-loud-mirror'), 3000), 'the other route logs its mirror');
+  assert.ok(await waitFor(async () => mirrorLog().includes('trace-loud-mirror'), 10_000), 'the other route logs its mirror');
   assert.ok(!mirrorLog().includes('trace-quiet-mirror'), 'no line for the mirrorLog: false route');
 });

@@ -48,7 +48,8 @@ export function request(o: ReqOpts): Promise<Res> {
   });
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms = 5000, every = 50): Promise<T | undefined> {
+// Generous by default: it only waits that long when something is wrong, and CI machines are loaded.
+export async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms = 15_000, every = 50): Promise<T | undefined> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -60,7 +60,7 @@ test('a 300 KiB body at 100kb takes about 3 s, starts at once and never runs ahe
   const floor = ((size - rate / 10) / rate) * 1000; // everything after the first piece is paced
   assert.ok(r.totalMs >= floor - 50, `took ${Math.round(r.totalMs)} ms, at least ${Math.round(floor)} expected`);
   assert.ok(r.totalMs < floor + 2000, `took ${Math.round(r.totalMs)} ms`);
-  assert.ok(r.firstMs < 500, `first byte after ${Math.round(r.firstMs)} ms`);
+  assert.ok(r.firstMs < 1000, `first byte after ${Math.round(r.firstMs)} ms`);
   // At any moment the client has at most rate × t plus one piece (and the socket's own batching).
   let got = 0;
   for (const p of r.pieces) {

@@ -62,7 +62,7 @@ before(async () => {
     },
   });
   // The gateway config (trusted proxies) arrives with the routes; wait until it is in force.
-  await waitFor(async () => (await from('allow.test', '10.1.2.3')).status === 200, 5000);
+  await waitFor(async () => (await from('allow.test', '10.1.2.3')).status === 200, 10_000);
 });
 
 after(async () => {
