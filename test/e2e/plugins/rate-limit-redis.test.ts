@@ -48,7 +48,7 @@ spec:
         pluginsYaml('sw', { request: rlr({ policies: [{ rate: 3, interval: '1h' }] }) }),
         pluginsYaml('fw', { request: rlr({ policies: [{ rate: 2, interval: '1h', algorithm: 'FixedWindow' }], keyPrefix: 'test:fw:' }) }),
         pluginsYaml('tb', { request: rlr({ policies: [{ rate: 2, interval: '1s', algorithm: 'TokenBucket' }] }) }),
-        pluginsYaml('multi', { request: rlr({ policies: [{ rate: 100, interval: '1h', algorithm: 'FixedWindow' }, { rate: 3, interval: '1h', algorithm: 'FixedWindow' }], keyPrefix: 'multi:' }) }),
+        pluginsYaml('multi', { request: rlr({ policies: [{ rate: 100, interval: '1h', algorithm: 'FixedWindow' }, { rate: 3, interval: '1h', algorithm: 'FixedWindow' }], keyPrefix: 'multi:', standardHeaders: 'Draft8' }) }),
         pluginsYaml('cost', { request: rlr({ policies: [{ rate: 5, interval: '1h', algorithm: 'FixedWindow' }], cost: 2, keyPrefix: 'cost:', maxKeyLen: 64, headerNames: { remaining: 'X-Left' } }) }),
         pluginsYaml('allow', { request: rlr({ policies: [{ rate: 1000, interval: '1h' }], keyPrefix: 'allow:' }) }),
         pluginsYaml('deny', { request: rlr({ policies: [{ rate: 1000, interval: '1h' }], keyPrefix: 'deny:', onRedisFailure: 'Deny' }) }),
@@ -108,11 +108,15 @@ test('several policies: the most restrictive decides and reports its headers', {
   const r1 = await get('multi.test', 'erin');
   assert.equal(r1.headers['x-ratelimit-limit'], '3');
   assert.equal(r1.headers['x-ratelimit-remaining'], '2');
+  // standardHeaders Draft8: every policy in RateLimit-Policy, the deciding one in RateLimit.
+  assert.equal(r1.headers['ratelimit-policy'], '"100-in-1h";q=100;w=3600, "3-in-1h";q=3;w=3600');
+  assert.match(String(r1.headers['ratelimit']), /^"3-in-1h";r=2;t=\d+$/);
   await get('multi.test', 'erin');
   await get('multi.test', 'erin');
   const r4 = await get('multi.test', 'erin');
   assert.equal(r4.status, 429);
   assert.equal(r4.headers['x-ratelimit-limit'], '3');
+  assert.match(String(r4.headers['ratelimit']), /^"3-in-1h";r=0;t=\d+$/);
   const wid = Math.floor(Date.now() / HOUR);
   assert.equal(await probe.get(`multi:fw:0:erin:${wid}`), '3', 'the refused request consumed no policy');
 });

@@ -102,6 +102,44 @@ test('custom headerNames: only the named headers, retryIn on rejection', () => {
   assert.equal(r.headers!['x-ratelimit-limit'], undefined);
 });
 
+test('standardHeaders: the IETF RateLimit fields in each draft version, beside or instead of X-RateLimit-*', () => {
+  // now = ...000.500: the 1 s window ends in 0.5 s, so the seconds left round up to 1; a 1 m window ends in 59.5 s.
+  const allowed = (config: Record<string, unknown>) => {
+    const { inst } = plugin({ defaultKey: 'k', ...config });
+    const s = new FakeSession();
+    assert.equal(inst.onRequest!(s), undefined);
+    return Object.fromEntries(s.responseHeaders);
+  };
+  assert.deepEqual(allowed({ rate: 100, interval: '1m', standardHeaders: 'Draft6' }), {
+    'x-ratelimit-limit': '100',
+    'x-ratelimit-remaining': '99',
+    'x-ratelimit-reset': '1000000020',
+    'ratelimit-policy': '100;w=60',
+    'ratelimit-limit': '100',
+    'ratelimit-remaining': '99',
+    'ratelimit-reset': '20',
+  });
+  assert.deepEqual(allowed({ rate: 100, interval: '1m', standardHeaders: 'Draft7', legacyHeaders: false }), {
+    'ratelimit-policy': '100;w=60',
+    ratelimit: 'limit=100, remaining=99, reset=20',
+  });
+  assert.deepEqual(allowed({ rate: 5, interval: '1s', standardHeaders: 'Draft8', legacyHeaders: false }), {
+    'ratelimit-policy': '"5-in-1s";q=5;w=1',
+    ratelimit: '"5-in-1s";r=4;t=1',
+  });
+  assert.deepEqual(allowed({ rate: 5, standardHeaders: 'Off' }), { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset': '1000000001' });
+  assert.deepEqual(allowed({ rate: 5, standardHeaders: 'Draft8', showLimitHeaders: false }), {}, 'showLimitHeaders false hides every limit header');
+  assert.deepEqual(allowed({ rate: 5, legacyHeaders: false }), {}, 'no family left: no header');
+
+  // A rejection carries them with nothing remaining, besides Retry-After.
+  const { inst } = plugin({ rate: 1, interval: '500ms', defaultKey: 'k', standardHeaders: 'Draft8', legacyHeaders: false });
+  inst.onRequest!(new FakeSession());
+  const r = inst.onRequest!(new FakeSession()) as PluginReply;
+  assert.equal(r.status, 429);
+  assert.deepEqual(r.headers, { 'content-type': 'application/json', 'retry-after': '1', 'ratelimit-policy': '"1-in-500ms";q=1;w=1', ratelimit: '"1-in-500ms";r=0;t=1' });
+  assert.equal(validate({ rate: 1, standardHeaders: 'draft-7' }).problems[0]!.path, 'config.standardHeaders');
+});
+
 test('windows are aligned to the epoch', () => {
   let t = 1_000_000_000_900;
   const c = new LocalCounters(() => t);

@@ -60,7 +60,24 @@ export const CommonLimitFields = {
   rejectMessage: Type.String({ default: 'Rate limit exceeded' }),
   showLimitHeaders: Type.Boolean({ default: true }),
   headerNames: Type.Optional(HeaderNamesSchema),
+  // Extensions (not in the original): the IETF RateLimit header fields, and a way to drop X-RateLimit-*.
+  standardHeaders: Type.Optional(
+    Type.Union([Type.Literal('Off'), Type.Literal('Draft6'), Type.Literal('Draft7'), Type.Literal('Draft8')], {
+      description: 'also send the IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers) in this version',
+    }),
+  ),
+  legacyHeaders: Type.Optional(Type.Boolean({ description: 'send X-RateLimit-* (or the headerNames); default true' })),
 };
+
+export type StandardHeadersMode = 'Off' | 'Draft6' | 'Draft7' | 'Draft8';
+
+/** The header settings of a RateLimit or RateLimitRedis config. */
+export interface LimitHeaderConfig {
+  showLimitHeaders: boolean;
+  headerNames?: HeaderNames | undefined;
+  standardHeaders?: StandardHeadersMode | undefined;
+  legacyHeaders?: boolean | undefined;
+}
 
 export interface HeaderNames {
   limit?: string | undefined;
@@ -128,52 +145,134 @@ export interface LimitState {
   resetAt: number;
 }
 
+/** One quota of a limit: `limit` requests per `windowMs`. */
+export interface LimitPolicy {
+  limit: number;
+  windowMs: number;
+}
+
+/** Where limit headers go: the response of an allowed request (the session), or a rejection's headers. */
+interface HeaderSink {
+  setResponseHeader(name: string, value: string): void;
+}
+
+/** `1s`, `90s`, `5m`, `2h`, `1d`, `500ms`: a window as a policy name shows it. */
+function windowText(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /**
- * Limit headers on allowed requests (they reach whatever response the client gets). One per plugin
- * instance: the texts that repeat request after request (the limit, the window's end) are made once.
+ * The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers), in the three versions
+ * clients implement (named as express-rate-limit names them):
+ * - Draft6: `RateLimit-Policy: 100;w=60`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds left);
+ * - Draft7: `RateLimit-Policy: 100;w=60`, `RateLimit: limit=100, remaining=99, reset=60`;
+ * - Draft8: `RateLimit-Policy: "100-in-1m";q=100;w=60`, `RateLimit: "100-in-1m";r=99;t=60`.
+ * RateLimit-Policy lists every policy of the plugin; the other fields describe the deciding one.
  */
+export class StandardLimitHeaders {
+  /** The RateLimit-Policy value, made once. */
+  readonly policy: string;
+  private readonly names: string[];
+
+  constructor(
+    readonly mode: Exclude<StandardHeadersMode, 'Off'>,
+    private readonly policies: readonly LimitPolicy[],
+  ) {
+    const w = (p: LimitPolicy) => Math.max(1, Math.ceil(p.windowMs / 1000));
+    this.names = policies.map((p) => `"${p.limit}-in-${windowText(p.windowMs)}"`);
+    this.policy = policies.map((p, i) => (mode === 'Draft8' ? `${this.names[i]};q=${p.limit};w=${w(p)}` : `${p.limit};w=${w(p)}`)).join(', ');
+  }
+
+  put(out: HeaderSink, pick: number, remaining: number, resetAt: number, now: number): void {
+    const limit = this.policies[pick]!.limit;
+    const r = Math.max(0, remaining);
+    const t = Math.max(0, Math.ceil((resetAt - now) / 1000));
+    out.setResponseHeader('ratelimit-policy', this.policy);
+    if (this.mode === 'Draft6') {
+      out.setResponseHeader('ratelimit-limit', String(limit));
+      out.setResponseHeader('ratelimit-remaining', String(r));
+      out.setResponseHeader('ratelimit-reset', String(t));
+    } else if (this.mode === 'Draft7') {
+      out.setResponseHeader('ratelimit', `limit=${limit}, remaining=${r}, reset=${t}`);
+    } else {
+      out.setResponseHeader('ratelimit', `${this.names[pick]};r=${r};t=${t}`);
+    }
+  }
+}
+
+/**
+ * A plugin instance's limit headers: X-RateLimit-* (or the `headerNames`) and, when asked for, the
+ * standard fields. Undefined when no header is to be sent. The texts that repeat request after
+ * request (the limit, the window's end) are made once.
+ */
+export function limitHeadersFor(c: LimitHeaderConfig, policies: readonly LimitPolicy[], now: () => number): LimitHeaders | undefined {
+  if (!c.showLimitHeaders) return undefined;
+  const names = c.legacyHeaders === false ? undefined : resolveHeaderNames(c.headerNames);
+  const mode = c.standardHeaders ?? 'Off';
+  const standard = mode === 'Off' ? undefined : new StandardLimitHeaders(mode, policies);
+  return names || standard ? new LimitHeaders(names, standard, now) : undefined;
+}
+
 export class LimitHeaders {
   private limit = -1;
   private limitText = '';
   private resetSec = -1;
   private resetText = '';
 
-  constructor(private readonly names: HeaderNames) {}
+  constructor(
+    private readonly names: HeaderNames | undefined,
+    private readonly standard: StandardLimitHeaders | undefined,
+    private readonly now: () => number,
+  ) {}
 
-  set(s: PluginSession, limit: number, remaining: number, resetAt: number): void {
+  /** On an allowed request; `pick` is the deciding policy (RateLimitRedis has several). */
+  set(s: PluginSession, limit: number, remaining: number, resetAt: number, pick = 0): void {
     const n = this.names;
-    if (n.limit) {
-      if (limit !== this.limit) {
-        this.limit = limit;
-        this.limitText = String(limit);
+    if (n !== undefined) {
+      if (n.limit) {
+        if (limit !== this.limit) {
+          this.limit = limit;
+          this.limitText = String(limit);
+        }
+        s.setResponseHeader(n.limit, this.limitText);
       }
-      s.setResponseHeader(n.limit, this.limitText);
-    }
-    if (n.remaining) s.setResponseHeader(n.remaining, String(Math.max(0, remaining)));
-    if (n.reset) {
-      const sec = Math.ceil(resetAt / 1000);
-      if (sec !== this.resetSec) {
-        this.resetSec = sec;
-        this.resetText = String(sec);
+      if (n.remaining) s.setResponseHeader(n.remaining, String(Math.max(0, remaining)));
+      if (n.reset) {
+        const sec = Math.ceil(resetAt / 1000);
+        if (sec !== this.resetSec) {
+          this.resetSec = sec;
+          this.resetText = String(sec);
+        }
+        s.setResponseHeader(n.reset, this.resetText);
       }
-      s.setResponseHeader(n.reset, this.resetText);
     }
+    this.standard?.put(s, pick, remaining, resetAt, this.now());
+  }
+
+  /** On a rejection: remaining 0, and `retryIn` when named. */
+  reject(headers: Record<string, string>, st: LimitState, now: number, pick = 0): void {
+    const n = this.names;
+    if (n !== undefined) {
+      if (n.limit) headers[n.limit] = String(st.limit);
+      if (n.remaining) headers[n.remaining] = '0';
+      if (n.reset) headers[n.reset] = String(Math.ceil(st.resetAt / 1000));
+      if (n.retryIn) headers[n.retryIn] = formatRetryIn(Math.max(0, st.resetAt - now));
+    }
+    this.standard?.put({ setResponseHeader: (name, value) => (headers[name] = value) }, pick, 0, st.resetAt, now);
   }
 }
 
-/** The rejection: `rejectStatus`, JSON `{"message"}`, Retry-After and limit headers with remaining 0. */
+/** The rejection: `rejectStatus`, JSON `{"message"}`, Retry-After and the limit headers with remaining 0. */
 export function rejectReply(
-  o: { status: number; message: string; showHeaders: boolean; names: HeaderNames; retryAfterS: number; error: string },
+  o: { status: number; message: string; headers: LimitHeaders | undefined; retryAfterS: number; error: string },
   st: LimitState | undefined,
   now: number,
+  pick = 0,
 ): PluginReply {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'retry-after': String(o.retryAfterS) };
-  if (o.showHeaders && st !== undefined) {
-    const n = o.names;
-    if (n.limit) headers[n.limit] = String(st.limit);
-    if (n.remaining) headers[n.remaining] = '0';
-    if (n.reset) headers[n.reset] = String(Math.ceil(st.resetAt / 1000));
-    if (n.retryIn) headers[n.retryIn] = formatRetryIn(Math.max(0, st.resetAt - now));
-  }
+  if (st !== undefined) o.headers?.reject(headers, st, now, pick);
   return { status: o.status, headers, body: JSON.stringify({ message: o.message }), error: o.error };
 }

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { definePlugin, type PluginProblem, type PluginReply, type PluginSession } from '../../runtime/define-plugin.js';
 import { keyGetProblems } from '../../runtime/key-get.js';
-import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, LimitHeaders } from './limit-common.js';
+import { CommonLimitFields, compileKey, DurationSchema, limitHeadersFor, parseDurationMs, rejectReply } from './limit-common.js';
 import { acquireRedis, redisConfigProblems, type RedisClient, type RedisLinkConfig } from './redis-clients.js';
 
 const Policy = Type.Object({
@@ -140,10 +140,9 @@ export const RateLimitRedis = definePlugin({
   create(c, deps) {
     const ref = c.redisRef.includes('/') ? c.redisRef : `${deps.namespace}/${c.redisRef}`;
     const link = deps.linkSys[ref];
-    const names = resolveHeaderNames(c.headerNames);
-    const limitHeaders = c.showLimitHeaders ? new LimitHeaders(names) : undefined;
     const keyOf = compileKey(c.key, c.defaultKey);
     const policies = c.policies.map((p, i) => ({ i, rate: p.rate, ms: parseDurationMs(p.interval) ?? 1000, alg: p.algorithm }));
+    const limitHeaders = limitHeadersFor(c, policies.map((p) => ({ limit: p.rate, windowMs: p.ms })), deps.now);
     const internalError: PluginReply = { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal rate limiter error' }), error: 'RateLimitRedisConfig' };
 
     let problem: string | undefined;
@@ -209,9 +208,9 @@ export const RateLimitRedis = definePlugin({
       if (!allowed) {
         s.log(`limited by policy ${p.i}`);
         const retryMs = p.alg === 'TokenBucket' ? st.resetAt - now : p.ms;
-        return rejectReply({ status: c.rejectStatus, message: c.rejectMessage, showHeaders: c.showLimitHeaders, names, retryAfterS: Math.max(1, Math.ceil(retryMs / 1000)), error: 'RateLimited' }, st, now);
+        return rejectReply({ status: c.rejectStatus, message: c.rejectMessage, headers: limitHeaders, retryAfterS: Math.max(1, Math.ceil(retryMs / 1000)), error: 'RateLimited' }, st, now, pick);
       }
-      limitHeaders?.set(s, st.limit, st.remaining, st.resetAt);
+      limitHeaders?.set(s, st.limit, st.remaining, st.resetAt, pick);
       return undefined;
     };
     const withKey = (s: PluginSession, key: string | undefined): PluginReply | undefined | Promise<PluginReply | undefined> => {
@@ -221,7 +220,7 @@ export const RateLimitRedis = definePlugin({
         const now = deps.now();
         const p = policies[0]!;
         return rejectReply(
-          { status: c.rejectStatus, message: c.rejectMessage, showHeaders: c.showLimitHeaders, names, retryAfterS: 0, error: 'RateLimitKeyMissing' },
+          { status: c.rejectStatus, message: c.rejectMessage, headers: limitHeaders, retryAfterS: 0, error: 'RateLimitKeyMissing' },
           { limit: p.rate, remaining: 0, resetAt: now - (now % p.ms) + p.ms },
           now,
         );

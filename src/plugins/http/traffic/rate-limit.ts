@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { createHash } from 'node:crypto';
 import { definePlugin, type CounterResult, type PluginProblem, type PluginReply, type PluginSession } from '../../runtime/define-plugin.js';
 import { keyGetProblems } from '../../runtime/key-get.js';
-import { CommonLimitFields, compileKey, DurationSchema, parseDurationMs, rejectReply, resolveHeaderNames, LimitHeaders } from './limit-common.js';
+import { CommonLimitFields, compileKey, DurationSchema, limitHeadersFor, parseDurationMs, rejectReply } from './limit-common.js';
 
 const Schema = Type.Object({
   rate: Type.Integer({ minimum: 1, description: 'requests per interval' }),
@@ -41,15 +41,14 @@ export const RateLimit = definePlugin({
   create(c, deps) {
     const windowMs = parseDurationMs(c.interval ?? '1s') ?? 1000;
     const limit = effectiveLimit(c.rate, c.scope, c.skewTolerance);
-    const names = resolveHeaderNames(c.headerNames);
     const keyOf = compileKey(c.key, c.defaultKey);
     const sketch = deps.id ?? `RateLimit|${deps.namespace}|${createHash('sha1').update(JSON.stringify(c)).digest('hex')}`;
     const opts = { sketch, slotsK: c.estimatorSlotsK };
     const retryAfterS = Math.max(1, Math.ceil(windowMs / 1000));
-    const reject = { status: c.rejectStatus, message: c.rejectMessage, showHeaders: c.showLimitHeaders, names, retryAfterS, error: 'RateLimited' };
+    const headers = limitHeadersFor(c, [{ limit, windowMs }], deps.now);
+    const reject = { status: c.rejectStatus, message: c.rejectMessage, headers, retryAfterS, error: 'RateLimited' };
     const denyMissing = { ...reject, retryAfterS: 0, error: 'RateLimitKeyMissing' };
 
-    const headers = c.showLimitHeaders ? new LimitHeaders(names) : undefined;
     const decide = (s: PluginSession, r: CounterResult): PluginReply | undefined => {
       if (!r.allowed) {
         s.log(`limited: ${r.count}/${limit}`);
