@@ -24,7 +24,7 @@ test('SIGTERM lets an in-flight request finish and exits 0', async () => {
   const e = await Edgion.start({ conf: { 'all.yaml': [yaml.gatewayClass(), yaml.gateway('gw', [{ name: 'http', port }]), yaml.service('svc', backend.port), route(backend.port)].join('---\n') } });
   try {
     const inflight = request({ port, host: 'x.test', path: '/delay/800' });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 400));
     const code = e.stopGateway('SIGTERM');
     const r = await inflight;
     assert.equal(r.status, 200, 'the in-flight request completed');

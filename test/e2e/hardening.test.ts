@@ -161,7 +161,7 @@ test('hop-by-hop headers are stripped in both directions', async () => {
 
 test('the connection limit closes connections over it; the gateway keeps serving', async () => {
   const socks = await Promise.all([1, 2, 3].map(() => new Promise<net.Socket>((r) => { const s = net.connect(connPort, '127.0.0.1', () => r(s)); })));
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
   const over = await raw(connPort, 'GET /over HTTP/1.1\r\nHost: h.test\r\n\r\n', 1000);
   assert.equal(over.text, '');
   assert.equal(over.closed, true);

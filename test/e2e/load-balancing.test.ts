@@ -108,7 +108,7 @@ test('consistent hashing by header pins a user to one endpoint', async () => {
 test('least connections sends new requests away from a busy endpoint', async () => {
   // Two slow requests occupy two endpoints; the next ones go to the idle third.
   const slow = [request({ port, host: 'least.test', path: '/delay/800' }), request({ port, host: 'least.test', path: '/delay/800' })];
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 400));
   const quick = await serverOf('least.test', '/quick');
   const slowServers = (await Promise.all(slow)).map((r) => r.json.server);
   assert.ok(!slowServers.includes(quick), `quick request went to ${quick}, busy were ${slowServers}`);
