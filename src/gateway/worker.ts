@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { createLogger } from '../shared/logger.js';
 import { DataPlane } from './data-plane.js';
 import { ClusterCounters } from './plugins-engine/cluster-counters.js';
-import type { PrimaryMessage, WorkerMessage, WorkerMetrics } from './workers.js';
+import { WORKER_COUNT_ENV, type PrimaryMessage, type WorkerMessage, type WorkerMetrics } from './workers.js';
 
 export interface WorkerOptions {
   workDir: string;
@@ -24,8 +24,9 @@ export function runWorker(opts: WorkerOptions): void {
       return false;
     }
   };
-  // Rate-limit counters are the primary's; this worker borrows batches of them.
-  const counters = new ClusterCounters(send);
+  // Rate-limit counters are the primary's; this worker spends its own slice of each window and
+  // borrows batches of the rest.
+  const counters = new ClusterCounters(send, Date.now, Number(process.env[WORKER_COUNT_ENV]) || 0);
   const plane = new DataPlane({ workDir: opts.workDir, logger, counters, ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}) });
   let stopping = false;
   const stop = async (graceMs: number) => {

@@ -138,6 +138,9 @@ export class ClusterWorker implements WorkerHandle {
   }
 }
 
+/** The environment variable that tells a worker how many workers the gateway runs. */
+export const WORKER_COUNT_ENV = 'EDGION_GATEWAY_WORKERS';
+
 /** Forks cluster workers, restarts the ones that die (with backoff) and keeps them fed. */
 export class WorkerPool {
   readonly workers = new Map<number, WorkerHandle>();
@@ -158,7 +161,8 @@ export class WorkerPool {
   }
 
   private async fork(): Promise<ClusterWorker> {
-    const w = new ClusterWorker(cluster.fork());
+    // The worker count sizes each worker's own slice of every rate-limit window (cluster-counters.ts).
+    const w = new ClusterWorker(cluster.fork({ [WORKER_COUNT_ENV]: String(this.count) }));
     if (this.counters) serveCounterLeases(w.worker, this.counters);
     this.workers.set(w.id, w);
     const startedAt = Date.now();

@@ -6,7 +6,7 @@ import { builtinRegistry } from '../../../src/plugins/registry.js';
 import { RateLimit, effectiveLimit } from '../../../src/plugins/http/traffic/rate-limit.js';
 import { parseDurationMs } from '../../../src/plugins/http/traffic/limit-common.js';
 import { LocalCounters } from '../../../src/gateway/plugins-engine/local-counters.js';
-import { ClusterCounters, answerLeases, batchFor, type LeaseRequest, type LeaseRequests } from '../../../src/gateway/plugins-engine/cluster-counters.js';
+import { ClusterCounters, answerLeases, batchFor, sliceFor, type LeaseRequest, type LeaseRequests } from '../../../src/gateway/plugins-engine/cluster-counters.js';
 import type { PluginReply } from '../../../src/plugins/runtime/define-plugin.js';
 import { FakeSession } from '../../helpers/fake-session.js';
 import { fakeDeps } from '../../helpers/traffic.js';
@@ -167,15 +167,19 @@ test('the sketch keeps memory bounded whatever the number of keys and never unde
   assert.equal(wide.take('u7', 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, false);
 });
 
-/** A ClusterCounters wired to a LocalCounters "primary" with a controllable IPC delay. */
-function cluster(store: LocalCounters) {
+/** A ClusterCounters wired to a LocalCounters "primary" with a controllable IPC delay; `workers` > 0: with own slices. */
+function cluster(store: LocalCounters, workers = 0) {
   const sent: LeaseRequest[] = [];
   let client!: ClusterCounters;
-  client = new ClusterCounters((m) => {
-    sent.push(...m.q);
-    setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
-    return true;
-  });
+  client = new ClusterCounters(
+    (m) => {
+      sent.push(...m.q);
+      setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
+      return true;
+    },
+    Date.now,
+    workers,
+  );
   return { client, sent };
 }
 
@@ -251,6 +255,43 @@ test('the leases of one event-loop turn leave in one message and are answered in
   assert.ok(again.every((r) => r.allowed));
   assert.equal(third.allowed, false, 'the third request of a limit of 2 is refused');
   assert.equal(messages.length, 3);
+});
+
+test('own slices: a worker spends 1% of each window without asking; the primary lends only the rest', async () => {
+  assert.equal(sliceFor(100, 2), 1);
+  assert.equal(sliceFor(1000, 4), 10);
+  assert.equal(sliceFor(99, 1), 0, 'none under 100');
+  assert.equal(sliceFor(100, 200), 0, 'none when the slices of every worker would not fit');
+
+  // A limit per client address (100/s), two workers: the first request of each key never waits.
+  const store = new LocalCounters();
+  const w1 = cluster(store, 2);
+  const w2 = cluster(store, 2);
+  for (let i = 0; i < 300; i++) {
+    for (const w of [w1, w2]) {
+      const r = w.client.take(`10.0.${i >> 8}.${i & 255}`, 1, 100, 60_000);
+      assert.ok(!(r instanceof Promise), 'answered at once');
+      assert.equal(r.allowed, true);
+    }
+  }
+  assert.equal(w1.sent.length + w2.sent.length, 0, 'no lease for 600 first requests');
+  assert.equal(w1.client.localHits, 300);
+
+  // A busy key over both workers: never more than the limit, and at most a batch per worker short of it.
+  let ok = 0;
+  for (let i = 0; i < 1200; i++) if ((await (i % 2 ? w1 : w2).client.take('busy', 1, 1000, 60_000)).allowed) ok++;
+  assert.ok(ok <= 1000 && ok >= 1000 - 2 * 10, `allowed ${ok} of 1000`);
+  assert.equal(store.lease('busy', 0, 0, 1000, 60_000).count, 1000 - 2 * 10, 'the primary lent only the limit less both slices');
+
+  // All of a key's traffic on one worker: the other worker's slice is what goes unused.
+  let one = 0;
+  for (let i = 0; i < 1200; i++) if ((await w1.client.take('one-sided', 1, 1000, 60_000)).allowed) one++;
+  assert.ok(one <= 1000 - 10 && one >= 1000 - 10 - 10, `allowed ${one}: the limit less the idle worker's slice (and at most a batch)`);
+
+  // Limits under 100 have no slice: exact, as before.
+  let small = 0;
+  for (let i = 0; i < 40; i++) if ((await (i % 2 ? w1 : w2).client.take('small', 1, 10, 60_000)).allowed) small++;
+  assert.equal(small, 10);
 });
 
 test('no answer from the primary: the request is let through', async () => {
