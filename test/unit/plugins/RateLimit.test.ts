@@ -167,8 +167,11 @@ test('the sketch keeps memory bounded whatever the number of keys and never unde
   assert.equal(wide.take('u7', 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, false);
 });
 
+/** One instant for the lease tests: takes that straddled a window's end would count in two windows. */
+const FIXED = () => 1_000_000_000_500;
+
 /** A ClusterCounters wired to a LocalCounters "primary" with a controllable IPC delay; `workers` > 0: with own slices. */
-function cluster(store: LocalCounters, workers = 0) {
+function cluster(store: LocalCounters, workers = 0, now: () => number = FIXED) {
   const sent: LeaseRequest[] = [];
   let client!: ClusterCounters;
   client = new ClusterCounters(
@@ -177,7 +180,7 @@ function cluster(store: LocalCounters, workers = 0) {
       setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
       return true;
     },
-    Date.now,
+    now,
     workers,
   );
   return { client, sent };
@@ -188,7 +191,7 @@ test('workers borrow batches of 1%: most takes stay local, the global count neve
   assert.equal(batchFor(10_000, 1), 100);
   assert.equal(batchFor(1_000_000, 1), 10_000, "1% whatever the limit");
   assert.equal(batchFor(100_000_000, 1), 1_000_000);
-  const store = new LocalCounters();
+  const store = new LocalCounters(FIXED);
   const w1 = cluster(store);
   const w2 = cluster(store);
   let ok = 0;
@@ -203,7 +206,7 @@ test('workers borrow batches of 1%: most takes stay local, the global count neve
 });
 
 test('a busy key is topped up before its batch runs out: takes never wait for the primary, units held stay under one batch', async () => {
-  const store = new LocalCounters();
+  const store = new LocalCounters(FIXED);
   const w = cluster(store);
   await w.client.take('k', 1, 100_000, 60_000); // the first take waits for the first batch (1000 units)
   let waited = 0;
@@ -223,7 +226,7 @@ test('a busy key is topped up before its batch runs out: takes never wait for th
 });
 
 test('concurrent takes of one key share one pending lease; an exhausted window refuses locally', async () => {
-  const store = new LocalCounters();
+  const store = new LocalCounters(FIXED);
   const w = cluster(store);
   const rs = await Promise.all(Array.from({ length: 5 }, () => w.client.take('k', 1, 3, 60_000)));
   assert.deepEqual(rs.map((r) => r.allowed), [true, true, true, false, false]);
@@ -234,14 +237,14 @@ test('concurrent takes of one key share one pending lease; an exhausted window r
 });
 
 test('the leases of one event-loop turn leave in one message and are answered in one', async () => {
-  const store = new LocalCounters();
+  const store = new LocalCounters(FIXED);
   const messages: LeaseRequests[] = [];
   let client!: ClusterCounters;
   client = new ClusterCounters((m) => {
     messages.push(m);
     setImmediate(() => client.onReplies({ t: 'lease-replies', r: answerLeases(store, m.q) }));
     return true;
-  });
+  }, FIXED);
   // A limit per client address: 300 clients, each new in this window, in one turn.
   const rs = await Promise.all(Array.from({ length: 300 }, (_, i) => client.take(`10.0.${i >> 8}.${i & 255}`, 1, 2, 60_000)));
   assert.ok(rs.every((r) => r.allowed));
@@ -264,9 +267,11 @@ test('own slices: a worker spends 1% of each window without asking; the primary 
   assert.equal(sliceFor(100, 200), 0, 'none when the slices of every worker would not fit');
 
   // A limit per client address (100/s), two workers: the first request of each key never waits.
-  const store = new LocalCounters();
-  const w1 = cluster(store, 2);
-  const w2 = cluster(store, 2);
+  // A fixed clock: every take below falls in one window.
+  const now = () => 1_000_000_000_500;
+  const store = new LocalCounters(now);
+  const w1 = cluster(store, 2, now);
+  const w2 = cluster(store, 2, now);
   for (let i = 0; i < 300; i++) {
     for (const w of [w1, w2]) {
       const r = w.client.take(`10.0.${i >> 8}.${i & 255}`, 1, 100, 60_000);
