@@ -122,7 +122,7 @@ export class DataPlane implements RejectLogger {
     );
     if (counters instanceof ClusterCounters) {
       // How rate limits are decided in this worker: locally, or by asking the primary (and in how many messages).
-      this.metrics.addCounter('edgion_rate_limit_local_takes_total', 'Rate-limit units taken from batches this worker holds', () => counters.localHits);
+      this.metrics.addCounter('edgion_rate_limit_local_takes_total', 'Rate-limit units this worker took without asking the primary (its own slice, or batches it holds)', () => counters.localHits);
       this.metrics.addCounter('edgion_rate_limit_leases_total', 'Batches of rate-limit units asked from the primary', () => counters.roundTrips);
       this.metrics.addCounter('edgion_rate_limit_lease_messages_total', 'Messages to the primary carrying those asks (one per event-loop turn)', () => counters.messages);
     }

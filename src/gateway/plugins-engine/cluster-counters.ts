@@ -82,6 +82,11 @@ export function batchFor(limit: number, cost: number): number {
   return Math.max(cost, Math.floor(limit / 100));
 }
 
+/** A key's lease entry for a window, nothing borrowed or spent yet; `batch` sizes its top-ups. */
+function newLease(windowStart: number, windowMs: number, batch: number): Lease {
+  return { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false, half: Math.floor(batch / 2), own: 0 };
+}
+
 /** Each worker's own slice of a key's window: 1% of the limit, none when the slices would not fit. */
 export function sliceFor(limit: number, workers: number): number {
   const slice = Math.floor(limit / 100);
@@ -186,7 +191,7 @@ export class ClusterCounters implements SharedCounters {
     if (slice > 0) {
       // This worker's own slice first: no lease, no wait (a new key in each window is the usual case of a limit per client).
       if (l === undefined && this.leaseCount < MAX_LEASES) {
-        l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false, half: Math.floor(batchFor(pool, cost) / 2), own: 0 };
+        l = newLease(windowStart, windowMs, batchFor(pool, cost));
         table.byKey.set(key, l);
         this.leaseCount++;
       }
@@ -223,7 +228,7 @@ export class ClusterCounters implements SharedCounters {
     let l = table.byKey.get(key);
     const cache = l !== undefined || this.leaseCount < MAX_LEASES;
     if (l === undefined || l.windowStart !== windowStart) {
-      l = { windowStart, windowMs, left: 0, count: 0, exhausted: false, pending: undefined, topUp: false, half: Math.floor(want / 2), own: 0 };
+      l = newLease(windowStart, windowMs, want);
       if (cache) {
         if (!table.byKey.has(key)) this.leaseCount++;
         table.byKey.set(key, l);
