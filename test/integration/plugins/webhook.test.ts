@@ -171,7 +171,8 @@ test('connection errors are retried (retryOnConnectError) and make the key missi
 test('rateLimit: calls over the rate make the key missing without a call', async () => {
   hits.length = 0;
   handler = json({ tenant: { id: 'r' } });
-  const k = webhooks({ 'a/w': { rateLimit: { rate: 2, windowSec: 60 } } });
+  // Counters at a fixed instant: four calls that straddled the minute's end would count in two windows.
+  const k = webhooks({ 'a/w': { rateLimit: { rate: 2, windowSec: 60 } } }, new LocalCounters(() => 1_000_000_000_500));
   const results = [];
   for (let i = 0; i < 4; i++) results.push(await k.resolve('a/w', body, new FakeSession()));
   assert.deepEqual(results, ['r', 'r', undefined, undefined]);

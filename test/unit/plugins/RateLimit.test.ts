@@ -11,6 +11,11 @@ import type { PluginReply } from '../../../src/plugins/runtime/define-plugin.js'
 import { FakeSession } from '../../helpers/fake-session.js';
 import { fakeDeps } from '../../helpers/traffic.js';
 
+/** One instant for the counting tests: takes that straddled a window's end would count in two windows. */
+const FIXED = () => 1_000_000_000_500;
+/** Plugin deps whose counters and clock stand at FIXED. */
+const fixedDeps = (over: Parameters<typeof fakeDeps>[0] = {}) => fakeDeps({ counters: new LocalCounters(FIXED), now: FIXED, ...over });
+
 const reg = builtinRegistry();
 const validate = (config: unknown) => reg.validateEntry('requestPlugins', { type: 'RateLimit', config });
 
@@ -73,19 +78,19 @@ test('allows up to rate per window per key, with headers; then rejects with JSON
 });
 
 test('keys: present values joined with _, defaultKey, missing key Allow/Deny', () => {
-  const counters = new LocalCounters();
+  const counters = new LocalCounters(FIXED);
   const taken: string[] = [];
   const spy = { take: (k: string, c: number, l: number, w: number) => (taken.push(k), counters.take(k, c, l, w)) };
   const cfg = validate({ rate: 5, key: [{ type: 'header', name: 'x-a' }, { type: 'query', name: 'q' }, { type: 'clientIp' }] }).config as never;
-  const inst = RateLimit.create(cfg, fakeDeps({ counters: spy }));
+  const inst = RateLimit.create(cfg, fixedDeps({ counters: spy }));
   inst.onRequest!(new FakeSession({ headers: { 'x-a': 'A' }, clientIp: '10.0.0.1' }));
   assert.deepEqual(taken, ['A_10.0.0.1']);
-  const none = RateLimit.create(validate({ rate: 1 }).config as never, fakeDeps());
+  const none = RateLimit.create(validate({ rate: 1 }).config as never, fixedDeps());
   for (let i = 0; i < 5; i++) assert.equal(none.onRequest!(new FakeSession()), undefined, 'no key: nothing is limited');
-  const dflt = RateLimit.create(validate({ rate: 1, defaultKey: 'all' }).config as never, fakeDeps());
+  const dflt = RateLimit.create(validate({ rate: 1, defaultKey: 'all' }).config as never, fixedDeps());
   assert.equal(dflt.onRequest!(new FakeSession()), undefined);
   assert.equal((dflt.onRequest!(new FakeSession()) as PluginReply).status, 429);
-  const deny = RateLimit.create(validate({ rate: 1, key: [{ type: 'header', name: 'x-k' }], onMissingKey: 'Deny', rejectStatus: 403 }).config as never, fakeDeps());
+  const deny = RateLimit.create(validate({ rate: 1, key: [{ type: 'header', name: 'x-k' }], onMissingKey: 'Deny', rejectStatus: 403 }).config as never, fixedDeps());
   const r = deny.onRequest!(new FakeSession()) as PluginReply;
   assert.equal(r.status, 403);
   assert.equal(r.headers!['retry-after'], '0');
@@ -166,9 +171,6 @@ test('the sketch keeps memory bounded whatever the number of keys and never unde
   for (let k = 0; k < 100; k++) for (let i = 0; i < 3; i++) assert.equal(wide.take(`u${k}`, 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, true);
   assert.equal(wide.take('u7', 1, 3, 1000, { sketch: 'x', slotsK: 64 }).allowed, false);
 });
-
-/** One instant for the lease tests: takes that straddled a window's end would count in two windows. */
-const FIXED = () => 1_000_000_000_500;
 
 /** A ClusterCounters wired to a LocalCounters "primary" with a controllable IPC delay; `workers` > 0: with own slices. */
 function cluster(store: LocalCounters, workers = 0, now: () => number = FIXED) {
